@@ -1,0 +1,1 @@
+"""tsdb-ops: operations of a self-hosted TimescaleDB market-data store, as Airflow DAGs."""

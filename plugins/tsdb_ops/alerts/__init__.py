@@ -1,0 +1,1 @@
+"""Alerts: failure notifications of tasks, and monitor alerts with severity, suppression and resolution."""

@@ -1,0 +1,1 @@
+"""Nightly backup: artefacts, manifests, verification, retention, restore."""

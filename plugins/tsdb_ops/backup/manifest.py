@@ -1,0 +1,118 @@
+"""The backup manifest: one JSON file per backup set, written beside the artefacts, last, atomically.
+
+Layout under ``backup_root`` (set id = the run's ``run_after`` date, YYYYMMDD, in the configured time zone)::
+
+    db/<dbname>_<set_id>.backup         pg_dump custom format
+    models/models_<set_id>.tar.gz       the models volume
+    configs/config_<set_id>.tar.gz      the configured files (mode 0600)
+    manifests/backup_<set_id>.json      this manifest; its presence means "every artefact completed and verified"
+
+A manifest is the contract between the nightly backup (writer), the monitor, the restore check and retention.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+MANIFEST_DIR = "manifests"
+ARTEFACT_KINDS = ("database", "models", "configs")
+KIND_DIRS = {"database": "db", "models": "models", "configs": "configs"}
+
+
+@dataclass(frozen=True)
+class Artefact:
+    kind: str                      # one of ARTEFACT_KINDS
+    path: str                      # relative to backup_root, e.g. "db/mt5_trading_20261128.backup"
+    size_bytes: int
+    sha256: str
+    duration_seconds: float
+    verification: str              # what proved it readable: "pg_restore -l: 212 TOC entries", "tar -t: 14 entries"
+    source_bytes: int | None = None  # size of what was backed up (database or volume), for the compression ratio
+
+
+@dataclass(frozen=True)
+class HypertableStats:
+    name: str                      # schema-qualified
+    rows: int
+    min_time: str | None           # ISO 8601
+    max_time: str | None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    set_id: str                    # YYYYMMDD of run_after
+    run_id: str
+    run_after: str                 # ISO 8601
+    started_at: str
+    finished_at: str
+    database: str
+    server_version: str
+    timescaledb_version: str | None
+    artefacts: list[Artefact]
+    hypertables: list[HypertableStats] = field(default_factory=list)
+    format_version: int = FORMAT_VERSION
+
+    def artefact(self, kind: str) -> Artefact | None:
+        return next((a for a in self.artefacts if a.kind == kind), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        data = dict(data)
+        data["artefacts"] = [Artefact(**a) for a in data.get("artefacts", [])]
+        data["hypertables"] = [HypertableStats(**h) for h in data.get("hypertables", [])]
+        return cls(**data)
+
+
+class ManifestError(ValueError):
+    """A manifest is missing, unreadable or not of this format."""
+
+
+def manifest_path(backup_root: str | Path, set_id: str) -> Path:
+    return Path(backup_root) / MANIFEST_DIR / f"backup_{set_id}.json"
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o640) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_manifest(backup_root: str | Path, manifest: Manifest) -> Path:
+    path = manifest_path(backup_root, manifest.set_id)
+    write_atomically(path, manifest.to_json().encode())
+    return path
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    try:
+        data = json.loads(Path(path).read_text())
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ManifestError(f"{path}: format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}")
+        return Manifest.from_dict(data)
+    except (OSError, json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
+        raise ManifestError(f"{path}: unreadable backup manifest ({exc})") from None
+
+
+def list_manifest_paths(backup_root: str | Path) -> list[Path]:
+    """Manifest files, oldest set first (set ids sort as dates)."""
+    directory = Path(backup_root) / MANIFEST_DIR
+    return sorted(directory.glob("backup_*.json")) if directory.is_dir() else []

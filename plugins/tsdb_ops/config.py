@@ -1,0 +1,255 @@
+"""The one configuration surface of tsdb-ops.
+
+Every knob lives here, with its default taken from the maintenance guide, its unit in its name, and a
+one-line description (the README's configuration table is generated from and checked against it).
+
+Operators override values with the Airflow Variable ``tsdb_ops_config`` (a JSON object holding only the
+keys they change). At run time the Variable is read through Airflow (environment, secrets backend, then
+metadata DB). At DAG-parse time only the environment form ``AIRFLOW_VAR_TSDB_OPS_CONFIG`` is read, so
+parsing never touches a database; settings used at parse time (timezone, owner, pool, retries) must be
+set there to take effect on schedules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+VARIABLE_KEY = "tsdb_ops_config"
+ENV_VARIABLE = "AIRFLOW_VAR_" + VARIABLE_KEY.upper()
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+_CHANNELS = ("email", "discord", "slack")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, of the wrong type or out of range."""
+
+
+def _setting(default: Any, description: str, check: Callable[[Any], str | None] | None = None) -> Any:
+    """A dataclass field carrying its description and an optional check returning an error or None."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"doc": description, "check": check})
+    return field(default=default, metadata={"doc": description, "check": check})
+
+
+def identifier(value: Any) -> str | None:
+    if isinstance(value, str) and _IDENTIFIER.match(value):
+        return None
+    return "a SQL identifier: letters, digits, _ or $, starting with a letter or _, at most 63 characters"
+
+
+def qualified_identifier(value: Any) -> str | None:
+    parts = value.split(".") if isinstance(value, str) else []
+    if 1 <= len(parts) <= 2 and all(identifier(p) is None for p in parts):
+        return None
+    return "a table name, optionally schema-qualified (schema.table), made of SQL identifiers"
+
+
+def positive(value: Any) -> str | None:
+    return None if value > 0 else "a number greater than 0"
+
+
+def non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "a number of 0 or more"
+
+
+def percent(value: Any) -> str | None:
+    return None if 0 < value <= 100 else "a percentage between 0 (exclusive) and 100"
+
+
+def absolute_path(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.startswith("/") else "an absolute path starting with /"
+
+
+def optional_absolute_path(value: Any) -> str | None:
+    return None if value == "" else absolute_path(value)
+
+
+def relative_paths(value: Any) -> str | None:
+    if all(isinstance(p, str) and p and not p.startswith("/") and ".." not in p.split("/") for p in value):
+        return None
+    return "a list of paths relative to config_project_dir, without '..'"
+
+
+def channels(value: Any) -> str | None:
+    if all(c in _CHANNELS for c in value):
+        return None
+    return f"a list drawn from {list(_CHANNELS)}"
+
+
+def emails(value: Any) -> str | None:
+    if all(isinstance(a, str) and re.match(r"^[^@\s]+@[^@\s]+$", a) for a in value):
+        return None
+    return "a list of e-mail addresses"
+
+
+def timezone_name(value: Any) -> str | None:
+    import pendulum
+
+    try:
+        pendulum.timezone(value)
+    except Exception:
+        return "an IANA time zone name such as 'UTC' or 'Europe/Berlin'"
+    return None
+
+
+def http_url(value: Any) -> str | None:
+    if value == "" or (isinstance(value, str) and re.match(r"^https?://[^\s]+$", value)):
+        return None
+    return "an http(s):// URL, or an empty string to disable"
+
+
+def pg_dump_compression(value: Any) -> str | None:
+    if re.match(r"^([0-9]|(gzip|lz4|zstd|none)(:[0-9]{1,2})?)$", str(value)):
+        return None
+    return "a pg_dump --compress value: 0-9, or gzip|lz4|zstd|none with an optional :level"
+
+
+@dataclass(frozen=True)
+class OpsConfig:
+    """Validated configuration. Build it with :func:`load_config` or :meth:`from_mapping`."""
+
+    # --- scheduling and ownership (read at DAG-parse time from the environment form) ---
+    timezone: str = _setting("UTC", "Time zone of the DAG schedules (IANA name)", timezone_name)
+    owner: str = _setting("tsdb-ops", "Owner shown on every DAG and task")
+    retries: int = _setting(2, "Retries of a failed task before it alerts", non_negative)
+    retry_delay_minutes: int = _setting(5, "First retry delay; doubles on each retry", positive)
+    max_retry_delay_minutes: int = _setting(30, "Upper bound of the exponential retry delay", positive)
+    heavy_db_pool: str = _setting("tsdb_heavy", "Airflow pool (1 slot) shared by heavy DB tasks of all DAGs")
+
+    # --- connections ---
+    postgres_conn_id: str = _setting("tsdb_postgres", "Airflow connection of the TimescaleDB database")
+    smtp_conn_id: str = _setting("tsdb_smtp", "Airflow SMTP connection; e-mail alerts are off while it is absent")
+    discord_conn_id: str = _setting("tsdb_discord", "Airflow Discord webhook connection; off while absent")
+    slack_conn_id: str = _setting("tsdb_slack", "Airflow Slack incoming-webhook connection; off while absent")
+    docker_url: str = _setting("unix://var/run/docker.sock", "Docker engine the DockerOperator tasks talk to")
+
+    # --- the hypertable (guide: TimescaleDB Policies) ---
+    hypertable: str = _setting("market_data", "Hypertable holding the market bars", qualified_identifier)
+    time_column: str = _setting("timestamp", "Time column of the hypertable", identifier)
+    symbol_column: str = _setting("symbol", "Symbol column (compression segmentby)", identifier)
+    timeframe_column: str = _setting("timeframe", "Timeframe column (M1, H1, ...)", identifier)
+    reorder_index: str = _setting("ux_market_data_sym_tf_ts", "Index used by the reorder policy", identifier)
+    policy_schedule_hours: int = _setting(12, "Schedule of the compression and reorder policies", positive)
+    compress_after_days: int = _setting(7, "Compression policy: compress chunks older than this", positive)
+    retention_days: int = _setting(90, "Retention policy: drop chunks older than this", positive)
+
+    # --- weekly maintenance (guide: Weekly Tasks) ---
+    weekly_compress_older_than_days: int = _setting(30, "Weekly: compress chunks older than this", positive)
+    drop_chunks_older_than_days: int = _setting(1826, "Weekly: drop chunks older than this (5 years)", positive)
+    lock_timeout_ms: int = _setting(5000, "lock_timeout of maintenance statements", positive)
+    statement_timeout_ms: int = _setting(3_600_000, "statement_timeout of one maintenance statement", positive)
+    report_dir: str = _setting("/var/log/mt5/reports", "Where compression and health reports are written", absolute_path)
+
+    # --- logs ---
+    log_dir: str = _setting("/var/log/mt5", "Directory of backup.log, backup_monitor.log, db_maintenance.log", absolute_path)
+    log_max_bytes: int = _setting(10_000_000, "Rotate a project log file when it reaches this size", positive)
+    log_backup_count: int = _setting(5, "Rotated copies kept of each project log file", positive)
+
+    # --- nightly backup (guide: Automated Backup Script) ---
+    backup_root: str = _setting("/backups/mt5", "Backup root with db/, models/ and configs/ below it", absolute_path)
+    backup_host_root: str = _setting(
+        "", "Path of backup_root as the Docker engine sees it (when Airflow runs in a container); empty: same",
+        optional_absolute_path,
+    )
+    backup_retention_days: int = _setting(14, "Delete backup sets older than this (never the newest verified)", positive)
+    backup_min_verified_sets: int = _setting(3, "Always keep at least this many verified backup sets", positive)
+    backup_min_free_bytes: int = _setting(2_000_000_000, "Pre-flight: free bytes needed on the backup volume", non_negative)
+    pg_dump_compression: str = _setting("9", "pg_dump --compress for the custom-format dump", pg_dump_compression)
+    pg_client_image: str = _setting(
+        "timescale/timescaledb:2.28.3-pg15", "Image with pg_dump/pg_restore of the server's major version"
+    )
+    busybox_image: str = _setting("busybox:1.36", "Image with tar and gzip for the models volume")
+    docker_network: str = _setting("mt5-trading-db_default", "Docker network on which the database is reachable")
+    db_host_in_docker: str = _setting("mt5_db", "Database host name as seen from containers on docker_network")
+    db_port_in_docker: int = _setting(5432, "Database port as seen from containers on docker_network", positive)
+    models_volume: str = _setting("models_mt5", "Docker volume holding the ML models")
+    config_project_dir: str = _setting("/home/felipe/mt5-trading-db", "Project directory of the trading stack", absolute_path)
+    config_files: list = _setting(
+        ["docker-compose.yml", ".env", "api/config.py"], "Files archived by the config backup", relative_paths
+    )
+    restore_scratch_database: str = _setting("tsdb_ops_restore_check", "Scratch database of the restore check", identifier)
+
+    # --- backup monitor (guide: Monitoring Thresholds) ---
+    max_backup_age_hours: float = _setting(25, "Critical when the newest verified backup is older", positive)
+    min_backup_size_bytes: int = _setting(1_000_000, "Critical when the newest database backup is smaller", non_negative)
+    max_consecutive_failed_backups: int = _setting(2, "Critical after this many failed backup runs in a row", positive)
+    disk_usage_threshold_percent: float = _setting(85, "Critical when the backup volume is fuller", percent)
+    size_change_threshold_percent: float = _setting(50, "Warning when a backup's size changes more than this", positive)
+    slow_backup_factor: float = _setting(3.0, "Warning when a backup takes this many times the recent median", positive)
+    heartbeat_url: str = _setting("", "Healthchecks-style URL pinged after each monitor run; empty: off", http_url)
+
+    # --- alerting ---
+    alert_email_to: list = _setting([], "Recipients of e-mail alerts", emails)
+    critical_channels: list = _setting(["email", "discord", "slack"], "Channels that receive critical alerts", channels)
+    warning_channels: list = _setting(["discord", "slack"], "Channels that receive warnings", channels)
+    alert_repeat_window_hours: float = _setting(6, "An open alert is not re-sent within this window", positive)
+    airflow_base_url: str = _setting("http://localhost:8080", "Base URL of the Airflow UI, for log links in alerts", http_url)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> OpsConfig:
+        """Validate ``values`` (overrides of the defaults) and return the configuration."""
+        values = dict(values or {})
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"{VARIABLE_KEY}: unknown key(s) {unknown}; allowed keys are {sorted(known)}"
+            )
+        config = cls()
+        for name, value in values.items():
+            config = replace(config, **{name: _validated(known[name], value, getattr(config, name))})
+        return config
+
+    def describe(self) -> list[tuple[str, Any, str]]:
+        """(name, value, description) of every setting, in declaration order."""
+        return [(f.name, getattr(self, f.name), f.metadata["doc"]) for f in fields(self)]
+
+
+def _validated(spec: Any, value: Any, default: Any) -> Any:
+    expected = type(default)
+    where = f"{VARIABLE_KEY}.{spec.name} = {value!r}"
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, expected):
+        raise ConfigError(f"{where}: must be of type {expected.__name__} ({spec.metadata['doc']})")
+    check = spec.metadata["check"]
+    problem = check(value) if check else None
+    if problem is None and isinstance(value, str) and not value and not default == "":
+        problem = "a non-empty string"
+    if problem:
+        raise ConfigError(f"{where}: must be {problem} ({spec.metadata['doc']})")
+    return value
+
+
+def _parse_json(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source} is not valid JSON ({exc}); fix the Variable {VARIABLE_KEY}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a JSON object of setting: value, got {type(data).__name__}")
+    return data
+
+
+def parse_time_config() -> OpsConfig:
+    """Configuration for DAG-parse time: defaults plus the environment form of the Variable. No DB access."""
+    text = os.environ.get(ENV_VARIABLE)
+    return OpsConfig.from_mapping(_parse_json(text, ENV_VARIABLE) if text else None)
+
+
+def load_config() -> OpsConfig:
+    """Configuration for task run time: the Variable through Airflow (env, secrets, metadata DB)."""
+    from airflow.sdk import Variable
+
+    text = Variable.get(VARIABLE_KEY, default=None)
+    if text is None:
+        return OpsConfig()
+    if isinstance(text, dict):
+        return OpsConfig.from_mapping(text)
+    return OpsConfig.from_mapping(_parse_json(text, f"Variable {VARIABLE_KEY}"))

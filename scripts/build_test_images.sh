@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the test images locally (Docker Hub is not reachable): `docker import` of small root filesystems
+# made from Debian's packages. busybox-static gives sh/tar/gzip; the PostgreSQL 15 client tools are copied
+# with the shared libraries they load.
+#   tsdb-ops-test/busybox:latest     stands in for busybox:1.36
+#   tsdb-ops-test/pg-client:15       stands in for the TimescaleDB image's pg_dump/pg_restore/psql
+set -euo pipefail
+
+BUSYBOX_IMAGE=${BUSYBOX_IMAGE:-tsdb-ops-test/busybox:latest}
+PG_CLIENT_IMAGE=${PG_CLIENT_IMAGE:-tsdb-ops-test/pg-client:15}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+base_rootfs() {  # $1: target dir
+  mkdir -p "$1"/{bin,etc,tmp,usr/bin,lib,lib64,dev,proc,sys,root}
+  chmod 1777 "$1/tmp"
+  cp /bin/busybox "$1/bin/busybox"
+  for applet in $("$1/bin/busybox" --list); do
+    [ -e "$1/bin/$applet" ] || ln -s busybox "$1/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\npostgres:x:999:999:postgres:/tmp:/bin/sh\n' > "$1/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\npostgres:x:999:\n' > "$1/etc/group"
+}
+
+copy_with_libs() {  # $1: rootfs, rest: binaries
+  local root=$1; shift
+  for bin in "$@"; do
+    cp -L "$bin" "$root/usr/bin/$(basename "$bin")"
+    ldd "$bin" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' | while read -r lib; do
+      [ -n "$lib" ] && [ -f "$lib" ] || continue
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  done
+}
+
+if ! docker image inspect "$BUSYBOX_IMAGE" >/dev/null 2>&1 || [ "${REBUILD:-0}" = 1 ]; then
+  base_rootfs "$work/busybox"
+  tar -C "$work/busybox" -c . | docker import -c 'CMD ["sh"]' - "$BUSYBOX_IMAGE" >/dev/null
+  echo "built $BUSYBOX_IMAGE"
+fi
+
+if ! docker image inspect "$PG_CLIENT_IMAGE" >/dev/null 2>&1 || [ "${REBUILD:-0}" = 1 ]; then
+  base_rootfs "$work/pg"
+  copy_with_libs "$work/pg" "$PG_BIN"/pg_dump "$PG_BIN"/pg_restore "$PG_BIN"/psql "$PG_BIN"/pg_dumpall \
+    "$PG_BIN"/createdb "$PG_BIN"/dropdb "$PG_BIN"/pg_isready
+  # libpq reads these at run time
+  mkdir -p "$work/pg/usr/share/postgresql-common" "$work/pg/etc/ssl/certs"
+  [ -d /usr/lib/x86_64-linux-gnu/gconv ] && mkdir -p "$work/pg/usr/lib/x86_64-linux-gnu" || true
+  tar -C "$work/pg" -c . | docker import -c 'ENV PATH=/usr/bin:/bin' -c 'CMD ["sh"]' - "$PG_CLIENT_IMAGE" >/dev/null
+  echo "built $PG_CLIENT_IMAGE"
+fi
