@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tsdb_ops.config import ENV_VARIABLE, ConfigError, OpsConfig, parse_time_config
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.logfiles import append_log_line, format_line
 
 
 def test_line_has_the_guides_format():
-    when = datetime(2026, 11, 28, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 28, 3, 4, 5, tzinfo=UTC)
     assert format_line("Starting database backup...", when) == "[2026-11-28 03:04:05] Starting database backup...\n"
 
 

@@ -1,0 +1,14 @@
+"""The README's configuration table is generated from the configuration module and kept current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_table_matches_the_configuration_module():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "config_table.py"), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
