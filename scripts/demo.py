@@ -124,7 +124,8 @@ def summarize(tsdb: TimescaleTarget, config: dict, results: dict[str, tuple[bool
         manifest = json.loads(manifests[-1].read_text())
         print(f"  Backup set {manifest['set_id']}:")
         for artefact in manifest["artefacts"]:
-            print(f"    {artefact['kind']:9} {artefact['path']:40} {artefact['size_bytes'] / 1e6:8.2f} MB  {artefact['verification']}")
+            size_mb = artefact["size_bytes"] / 1e6
+            print(f"    {artefact['kind']:9} {artefact['path']:40} {size_mb:8.2f} MB  {artefact['verification']}")
     else:
         print("  Backup: no verified backup set was written")
     log_dir = Path(config["log_dir"])

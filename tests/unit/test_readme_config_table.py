@@ -10,5 +10,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_readme_table_matches_the_configuration_module():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "config_table.py"), "--check"], capture_output=True, text=True)
+    script = ROOT / "scripts" / "config_table.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
