@@ -67,8 +67,9 @@ def main() -> None:
         print(f"{name:40} {ms:9.1f} {ms / BUDGET_MS:9.2f}x")
     worst = max(results.values())
     print(f"worst {worst:.1f} ms per file, budget {BUDGET_MS:.0f} ms: {'OK' if worst <= BUDGET_MS else 'OVER BUDGET'}")
-    print("RESULT " + json.dumps({"bench": "dag_parse", "worst_ms": round(worst, 1), "budget_ms": BUDGET_MS,
-                                  "ratio": round(worst / BUDGET_MS, 3)}))
+    print("RESULT " + json.dumps({
+        "bench": "dag_parse", "measure": f"worst DAG file {worst:.1f} ms vs 50 ms budget",
+        "ratio": round(worst / BUDGET_MS, 3), "target": "<= 1.0"}))
 
 
 if __name__ == "__main__":
