@@ -28,6 +28,10 @@ os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 os.environ.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(_AIRFLOW_HOME / "logs"))
+if "AIRFLOW__CORE__FERNET_KEY" not in os.environ:  # one key for pytest and its `airflow` subprocesses
+    from cryptography.fernet import Fernet
+
+    os.environ["AIRFLOW__CORE__FERNET_KEY"] = Fernet.generate_key().decode()
 for path in (ROOT / "plugins", ROOT / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))

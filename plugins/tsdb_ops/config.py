@@ -110,6 +110,13 @@ def pg_dump_compression(value: Any) -> str | None:
     return "a pg_dump --compress value: 0-9, or gzip|lz4|zstd|none with an optional :level"
 
 
+def docker_prune_filters(value: Any) -> str | None:
+    allowed = {"until", "label", "label!"}
+    if set(value) <= allowed and all(isinstance(v, (str, list)) for v in value.values()):
+        return None
+    return f"a JSON object of Docker prune filters with keys from {sorted(allowed)}, e.g. {{\"until\": \"24h\"}}"
+
+
 @dataclass(frozen=True)
 class OpsConfig:
     """Validated configuration. Build it with :func:`load_config` or :meth:`from_mapping`."""
@@ -145,6 +152,13 @@ class OpsConfig:
     lock_timeout_ms: int = _setting(5000, "lock_timeout of maintenance statements", positive)
     statement_timeout_ms: int = _setting(3_600_000, "statement_timeout of one maintenance statement", positive)
     report_dir: str = _setting("/var/log/mt5/reports", "Where compression and health reports are written", absolute_path)
+
+    # --- maintenance (daily cleanup, weekly maintenance, policy setup) ---
+    retention_schedule_hours: int = _setting(24, "Schedule of the retention policy (guide: daily)", positive)
+    docker_prune_filters: dict = _setting(
+        {}, "Filters of the daily Docker prune (until, label, label!); empty: everything, like docker system prune -f",
+        docker_prune_filters,
+    )
 
     # --- logs ---
     log_dir: str = _setting("/var/log/mt5", "Directory of backup.log, backup_monitor.log, db_maintenance.log", absolute_path)
@@ -190,6 +204,9 @@ class OpsConfig:
     warning_channels: list = _setting(["discord", "slack"], "Channels that receive warnings", channels)
     alert_repeat_window_hours: float = _setting(6, "An open alert is not re-sent within this window", positive)
     airflow_base_url: str = _setting("http://localhost:8080", "Base URL of the Airflow UI, for log links in alerts", http_url)
+    alert_send_timeout_seconds: int = _setting(
+        20, "Give up on an alert channel that has not answered within this time (the others are not delayed)", positive
+    )
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> OpsConfig:

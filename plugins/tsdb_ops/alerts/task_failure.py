@@ -1,9 +1,60 @@
-"""Failure alert of a task to every active channel (implemented by the alerting work)."""
+"""Failure alert of a task to every active channel: the ``on_failure_callback`` of every tsdb-ops task.
+
+Attached per task through ``default_args`` (dag_settings), because DAG-level failure callbacks did not fire
+in Airflow 3.1-3.2 (apache/airflow#63374). Airflow calls it once, when the last try failed (a failed try that
+will be retried calls ``on_retry_callback`` instead), so each failed task gives one message per channel.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from tsdb_ops.alerts.channels import ActiveChannels, deliver, find_active_channels, route
+from tsdb_ops.alerts.messages import Alert, task_failure_alert
+from tsdb_ops.alerts.redaction import redact
+from tsdb_ops.config import OpsConfig, load_config
+
+log = logging.getLogger(__name__)
+
+
+def _config() -> OpsConfig:
+    try:
+        return load_config()
+    except Exception as exc:  # a broken config must not silence the alert: fall back to the defaults
+        log.error("Alerting with default settings: the configuration could not be loaded (%s)", redact(str(exc)))
+        return OpsConfig()
+
+
+def alert_from_context(context: dict[str, Any], config: OpsConfig) -> Alert:
+    """The failure alert of the task instance in an Airflow task context."""
+    ti = context["ti"]
+    dag_run = context.get("dag_run")
+    return task_failure_alert(
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        run_id=ti.run_id,
+        run_after=getattr(dag_run, "run_after", None),
+        try_number=ti.try_number,
+        max_tries=getattr(ti, "max_tries", 0) or 0,
+        map_index=getattr(ti, "map_index", None),
+        exception=context.get("exception"),
+        base_url=config.airflow_base_url,
+    )
 
 
 def notify_task_failure(context: dict[str, Any]) -> None:
-    raise NotImplementedError("alerting not implemented yet")
+    """Send the failure alert of ``context``'s task to every active channel. Never raises."""
+    active = ActiveChannels({}, frozenset())
+    try:
+        config = _config()
+        active = find_active_channels(config)
+        alert = alert_from_context(context, config)
+        channels = route("failure", config, active)
+        if not channels:
+            text = alert.redacted(set(active.secrets)).as_text()
+            log.warning("No alert channel is configured; failure alert only logged: %s", text)
+            return
+        deliver(alert, channels, active, config)
+    except Exception as exc:  # the callback must never turn into a second failure
+        log.error("Failure alert could not be sent: %s: %s", type(exc).__name__, redact(str(exc), set(active.secrets)))

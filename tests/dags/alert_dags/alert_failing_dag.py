@@ -1,0 +1,28 @@
+"""# alert_failing_dag
+
+Test-only DAG: two tasks that fail, built with the project's shared DAG arguments (so with its failure alert).
+`fail_with_dsn_in_error` fails at once with the database DSN (password included) in its error;
+`fail_after_one_retry` fails twice (one retry): only its final failure may alert.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import DAG, Connection, task
+
+from tsdb_ops.dag_settings import dag_kwargs
+
+with DAG(dag_id="alert_failing_dag", **dag_kwargs(schedule=None, tags=["test"], doc_md=__doc__)):
+
+    @task(retries=0)
+    def fail_with_dsn_in_error() -> None:
+        dsn = Connection.get("tsdb_postgres").get_uri()
+        raise ConnectionError(f"could not connect to {dsn}")
+
+    @task(retries=1, retry_delay=timedelta(seconds=0), retry_exponential_backoff=False)
+    def fail_after_one_retry() -> None:
+        raise RuntimeError("the disk is full")
+
+    fail_with_dsn_in_error()
+    fail_after_one_retry()
