@@ -13,6 +13,7 @@ SCHEDULED = {
     "db_weekly_maintenance": "15 4 * * 0",
     "db_nightly_backup": "0 2 * * *",
     "db_backup_monitor": "0 * * * *",
+    "db_restore_verification": "0 5 * * 0",
 }
 
 

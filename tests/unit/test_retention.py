@@ -1,0 +1,51 @@
+"""Retention decides from a listing alone: old sets go, the newest verified sets stay, temporary files go."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tsdb_ops.backup.retention import BackupSet, plan_retention
+
+TODAY = date(2026, 3, 20)
+
+
+def backup_set(set_id: str, verified: bool = True) -> BackupSet:
+    files = (f"db/mt5_{set_id}.backup", f"models/models_{set_id}.tar.gz")
+    return BackupSet(set_id, verified, files + ((f"manifests/backup_{set_id}.json",) if verified else ()))
+
+
+CASES = [
+    # (name, sets as (set_id, verified), min_verified, expected deleted set ids, expected kept old sets)
+    ("nothing old: nothing deleted", [("20260319", True), ("20260310", True)], 1, [], []),
+    ("exactly 14 days old is kept", [("20260306", True), ("20260319", True)], 1, [], []),
+    ("15 days old goes when newer verified sets suffice", [("20260305", True), ("20260319", True)], 1, ["20260305"], []),
+    ("only old sets: the newest verified one stays", [("20260101", True), ("20260201", True)], 1, ["20260101"], ["20260201"]),
+    ("only old sets, minimum 3: all three stay", [("20260101", True), ("20260115", True), ("20260201", True)], 3, [],
+     ["20260201", "20260115", "20260101"]),
+    ("unverified old sets do not count and go", [("20260101", True), ("20260201", False)], 1, ["20260201"], ["20260101"]),
+    ("newest verified is old, newer unverified is recent", [("20260201", True), ("20260319", False)], 1, [], ["20260201"]),
+    ("minimum 2 with one recent: the newest old verified stays",
+     [("20260101", True), ("20260201", True), ("20260319", True)], 2, ["20260101"], ["20260201"]),
+    ("minimum 0 still keeps the newest verified set", [("20260101", True)], 0, [], ["20260101"]),
+]
+
+
+@pytest.mark.parametrize(("name", "sets", "minimum", "deleted", "kept"), CASES, ids=[c[0] for c in CASES])
+def test_retention_plan(name, sets, minimum, deleted, kept):
+    plan = plan_retention([backup_set(s, v) for s, v in sets], [], today=TODAY, retention_days=14, min_verified_sets=minimum)
+    assert plan.deleted_sets == deleted
+    assert plan.kept_old_sets == kept
+
+
+def test_retention_deletes_the_manifest_of_a_set_before_its_artefacts():
+    plan = plan_retention([backup_set("20260101"), backup_set("20260319")], [], today=TODAY, retention_days=14,
+                          min_verified_sets=1)
+    assert plan.delete == ["manifests/backup_20260101.json", "db/mt5_20260101.backup", "models/models_20260101.tar.gz"]
+
+
+def test_retention_deletes_temporary_files_of_dead_runs_even_when_no_set_is_old():
+    temporary = ["db/.mt5_20260318.backup.partial", "manifests/.backup_20260318.json.abc.tmp"]
+    plan = plan_retention([backup_set("20260319")], temporary, today=TODAY, retention_days=14, min_verified_sets=1)
+    assert plan.delete == sorted(temporary) and plan.deleted_sets == []
