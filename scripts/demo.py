@@ -38,7 +38,7 @@ TEST_IMAGES = {"pg_client_image": "tsdb-ops-test/pg-client:15", "busybox_image":
 # (dag id, database it runs against): backups run on PostgreSQL 15 because pg_dump 15 cannot dump the WASM
 # TimescaleDB (PostgreSQL 17); with TSDB_TEST_DSN (native TimescaleDB) everything runs against TimescaleDB.
 DAG_RUNS = [
-    ("db_policy_setup", "tsdb"),
+    ("db_policy_setup", "tsdb"),  # with {"apply": true}: the daily DAG runs the policies this creates
     ("db_daily_cleanup", "tsdb"),
     ("db_weekly_maintenance", "tsdb"),
     ("db_nightly_backup", "backup"),
@@ -100,9 +100,13 @@ def airflow(env: dict[str, str], *args: str, check: bool = True) -> subprocess.C
                           capture_output=True, check=check)
 
 
+RUN_CONF = {"db_policy_setup": {"apply": True}}
+
+
 def run_dag(dag_id: str, env: dict[str, str], log_dir: Path) -> tuple[bool, float]:
     started = time.monotonic()
-    result = airflow(env, "dags", "test", dag_id, check=False)
+    conf = ["-c", json.dumps(RUN_CONF[dag_id])] if dag_id in RUN_CONF else []
+    result = airflow(env, "dags", "test", dag_id, *conf, check=False)
     (log_dir / f"{dag_id}.log").write_text(result.stdout + result.stderr)
     ok = result.returncode == 0 and "state=failed" not in result.stdout + result.stderr
     return ok, time.monotonic() - started

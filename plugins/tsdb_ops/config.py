@@ -110,6 +110,12 @@ def pg_dump_compression(value: Any) -> str | None:
     return "a pg_dump --compress value: 0-9, or gzip|lz4|zstd|none with an optional :level"
 
 
+def container_selector(value: Any) -> str | None:
+    if isinstance(value, str) and re.match(r"^(label:[^=\s]+(=[^\s]+)?|name:[A-Za-z0-9][A-Za-z0-9_.-]*)$", value):
+        return None
+    return "label:<key>=<value> (e.g. label:com.docker.compose.project=mt5-trading-db) or name:<prefix> (e.g. name:mt5_)"
+
+
 def docker_prune_filters(value: Any) -> str | None:
     allowed = {"until", "label", "label!"}
     if set(value) <= allowed and all(isinstance(v, (str, list)) for v in value.values()):
@@ -158,6 +164,49 @@ class OpsConfig:
     docker_prune_filters: dict = _setting(
         {}, "Filters of the daily Docker prune (until, label, label!); empty: everything, like docker system prune -f",
         docker_prune_filters,
+    )
+
+    # --- manual operations (db_compress_symbol, db_recompress_inefficient, db_emergency_space_recovery) ---
+    recompress_max_saved_percent: float = _setting(
+        50.0, "Recompress compressed chunks that saved less than this percent (guide: 50)", percent
+    )
+    recompress_min_chunk_bytes: int = _setting(
+        1_000_000, "Recompress only chunks larger than this before compression (guide: 1 MB)", non_negative
+    )
+    emergency_compress_largest_chunks: int = _setting(5, "Emergency space recovery: compress this many largest chunks", positive)
+
+    # --- health checks (db_health_check; guide: Monitoring and Troubleshooting) ---
+    health_dead_tuple_max_percent: float = _setting(
+        20.0, "Warning when dead tuples exceed this percent of the hypertable's tuples (summed over its chunks)", percent
+    )
+    health_dead_tuple_min_count: int = _setting(10_000, "Dead-tuple check: ignore fewer dead tuples than this", non_negative)
+    health_bloat_max_percent: float = _setting(
+        50.0, "Warning when the estimated bloat of the hypertable or one of its indexes exceeds this percent", percent
+    )
+    health_bloat_min_bytes: int = _setting(100_000_000, "Bloat check: ignore tables and indexes smaller than this", non_negative)
+    health_slow_query_mean_ms: float = _setting(
+        1000.0, "Warning for statements slower than this on average (pg_stat_statements)", positive
+    )
+    health_slow_query_limit: int = _setting(10, "At most this many slow statements in the report and alert", positive)
+    health_unused_index_max_scans: int = _setting(
+        0, "Warning for a non-unique index of the hypertable scanned at most this often since the statistics reset", non_negative
+    )
+    health_unused_index_min_bytes: int = _setting(
+        10_000_000, "Unused-index check: ignore indexes smaller than this", non_negative
+    )
+    health_lock_wait_warning_seconds: float = _setting(
+        60.0, "Warning when a session waits on a lock longer than this", non_negative
+    )
+    health_lock_wait_critical_seconds: float = _setting(
+        600.0, "Critical when a session waits on a lock longer than this", non_negative
+    )
+    health_job_error_lookback_hours: float = _setting(
+        24.0, "Report TimescaleDB job errors recorded within this many hours", positive
+    )
+    health_containers: str = _setting(
+        "label:com.docker.compose.project=mt5-trading-db",
+        "Containers of the stack checked for unhealthy/restarting: label:<key>=<value> or name:<prefix>",
+        container_selector,
     )
 
     # --- logs ---

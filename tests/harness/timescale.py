@@ -90,10 +90,10 @@ class TimescaleTarget:
         """A fresh session with state reset; closed on exit, so the next client can connect."""
         self.ensure_alive()
         conn = psycopg.connect(self.dsn(), autocommit=True, connect_timeout=30)
+        conn.prepare_threshold = None  # the WASM server keeps prepared statements from one client to the next
         try:
             if self.is_wasm:
                 conn.execute("ROLLBACK")  # a transaction left open by the previous client
-                conn.execute("RESET ALL")
                 conn.execute("SET search_path TO public")
             conn.autocommit = autocommit
             yield conn

@@ -1,0 +1,8 @@
+-- Add the compression policy: compress chunks older than N days, every H hours.
+-- Guide section: "TimescaleDB Policies: Compression Policy (every 12 hours, data older than 7 days)".
+-- Parameters: hypertable (regclass text), days, hours.
+-- Safe to re-run: yes (if_not_exists).
+SELECT add_compression_policy(%(hypertable)s::regclass,
+                              compress_after => make_interval(secs => %(days)s::float8 * 86400),
+                              schedule_interval => make_interval(secs => %(hours)s::float8 * 3600),
+                              if_not_exists => true)

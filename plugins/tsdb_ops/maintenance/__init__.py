@@ -1,0 +1,1 @@
+"""Daily cleanup, weekly maintenance and policy setup: the logic behind the maintenance DAGs."""

@@ -1,0 +1,132 @@
+"""Chunks of a hypertable: listing (schema-qualified regclass), compression one chunk per transaction, drop, ANALYZE."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from tsdb_ops.paths import read_sql
+from tsdb_ops.timescale.hypertables import Hypertable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    schema: str
+    name: str
+    range_start: datetime | None
+    range_end: datetime | None
+    is_compressed: bool
+
+    @property
+    def regclass_text(self) -> str:
+        """Schema-qualified, quoted: ``chunk_name::regclass`` alone fails outside the chunk's schema."""
+        return '"{}"."{}"'.format(self.schema.replace('"', '""'), self.name.replace('"', '""'))
+
+    @property
+    def identifier(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class CompressionRun:
+    """What one compression pass did: chunks compressed now, already compressed, and failures with their error."""
+
+    compressed: list[str]
+    already_compressed: list[str]
+    failed: dict[str, str]
+
+    def summary(self) -> str:
+        return (f"{len(self.compressed)} compressed, {len(self.already_compressed)} already compressed, "
+                f"{len(self.failed)} failed")
+
+
+def list_chunks(conn: psycopg.Connection, hypertable: Hypertable, older_than_days: float | None = None) -> list[Chunk]:
+    """Chunks, oldest first; with ``older_than_days`` only those ``show_chunks(older_than => ...)`` selects."""
+    rows = conn.execute(
+        read_sql("maintenance/list_chunks.sql"), {**hypertable.params, "older_than_days": older_than_days}
+    ).fetchall()
+    return [Chunk(*row) for row in rows]
+
+
+def database_now(conn: psycopg.Connection) -> datetime:
+    """The server's clock (chunk ages are measured against it, as TimescaleDB does)."""
+    return conn.execute(read_sql("maintenance/database_now.sql")).fetchone()[0]
+
+
+def set_local_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """SET LOCAL both timeouts for the current transaction (they end with it)."""
+    _set_timeouts(conn, lock_timeout_ms, statement_timeout_ms, is_local=True)
+
+
+def set_session_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """SET both timeouts for the session (for statements such as VACUUM that cannot run in a transaction)."""
+    _set_timeouts(conn, lock_timeout_ms, statement_timeout_ms, is_local=False)
+
+
+def _set_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement_timeout_ms: int, *, is_local: bool) -> None:
+    conn.execute(
+        read_sql("maintenance/set_timeouts.sql"),
+        {"lock_timeout": f"{lock_timeout_ms}ms", "statement_timeout": f"{statement_timeout_ms}ms", "is_local": is_local},
+    )
+
+
+def compress_chunks(
+    conn: psycopg.Connection,
+    chunks: Sequence[Chunk],
+    *,
+    lock_timeout_ms: int,
+    statement_timeout_ms: int,
+    progress: Callable[[str], None] = log.info,
+) -> CompressionRun:
+    """Compress each chunk in its own transaction (``if_not_compressed``), logging "i/n chunks".
+
+    A failure (lock timeout, statement timeout, error) rolls back that chunk only and the pass goes on, so the
+    work done is kept and locks stay short; the caller decides what the failures mean.
+    """
+    compressed: list[str] = []
+    already: list[str] = []
+    failed: dict[str, str] = {}
+    total = len(chunks)
+    for index, chunk in enumerate(chunks, start=1):
+        if chunk.is_compressed:
+            already.append(str(chunk))
+            progress(f"{index}/{total} chunks: {chunk} already compressed")
+            continue
+        try:
+            with conn.transaction():
+                set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
+                conn.execute(read_sql("maintenance/compress_chunk.sql"), {"chunk": chunk.regclass_text})
+        except psycopg.Error as exc:
+            failed[str(chunk)] = f"{type(exc).__name__}: {str(exc).strip()}"
+            progress(f"{index}/{total} chunks: {chunk} NOT compressed ({failed[str(chunk)]})")
+            continue
+        compressed.append(str(chunk))
+        progress(f"{index}/{total} chunks: {chunk} compressed")
+    return CompressionRun(compressed, already, failed)
+
+
+def drop_chunks_older_than(
+    conn: psycopg.Connection, hypertable: Hypertable, days: float, *, lock_timeout_ms: int, statement_timeout_ms: int
+) -> list[str]:
+    """``drop_chunks(older_than => days)`` in one transaction; returns the dropped chunks' names."""
+    with conn.transaction():
+        set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
+        rows = conn.execute(read_sql("maintenance/drop_chunks.sql"), {**hypertable.params, "days": days}).fetchall()
+    return [row[0] for row in rows]
+
+
+def analyze_chunk(conn: psycopg.Connection, chunk: Chunk, *, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """ANALYZE one chunk (its planner statistics), with the maintenance timeouts."""
+    with conn.transaction():
+        set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
+        conn.execute(sql.SQL(read_sql("maintenance/analyze_chunk.sql")).format(chunk=chunk.identifier))

@@ -1,0 +1,80 @@
+"""The three maintenance DAGs end to end with dag.test() against the harness's TimescaleDB and Docker engine."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from harness.market_data import load_market_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def maintenance_env(tsdb, docker_client, airflow_home, monkeypatch, tmp_path):
+    """market_data in a unique schema, the Airflow connection and config pointing at it, the heavy pool."""
+    schema = f"dag_{uuid.uuid4().hex[:8]}"
+    with tsdb.connect() as conn:
+        conn.prepare_threshold = None
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}", public')
+        load_market_data(conn, now=datetime.now(UTC), hypertable=True, h1_days=105, m1_days=2, ancient_days=7,
+                         ancient_age_days=400)
+    # retries 0: a failing task fails the run at once instead of dag.test() waiting out the retry delay.
+    config = {"hypertable": f"{schema}.market_data", "drop_chunks_older_than_days": 300, "retries": 0,
+              "log_dir": str(tmp_path / "logs"), "report_dir": str(tmp_path / "reports"),
+              "docker_prune_filters": {"label": [f"tsdb_ops_dag_test={schema}"]}}
+    monkeypatch.setenv("AIRFLOW_CONN_TSDB_POSTGRES", tsdb.dsn())
+    monkeypatch.setenv("AIRFLOW_VAR_TSDB_OPS_CONFIG", json.dumps(config))
+    stopped = docker_client.containers.create("tsdb-ops-test/busybox:latest", ["true"],
+                                              labels={"tsdb_ops_dag_test": schema})
+    yield {"schema": schema, "tmp": tmp_path, "stopped": stopped.id}
+    for container in docker_client.containers.list(all=True, filters={"label": f"tsdb_ops_dag_test={schema}"}):
+        container.remove(force=True)
+    with tsdb.connect() as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _dag(dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(str(ROOT / "dags")).dags[dag_id]
+
+
+def _states(run) -> dict[str, str]:
+    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def test_policy_setup_then_daily_then_weekly_run_end_to_end_and_rerun_harmlessly(tsdb, maintenance_env):
+    dry = _dag("db_policy_setup").test()
+    assert _states(dry) == {"ensure_policies": "success"}
+    with tsdb.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_schema = %s",
+                            (maintenance_env["schema"],)).fetchone()[0] == 0
+    applied = _dag("db_policy_setup").test(run_conf={"apply": True})
+    assert _states(applied) == {"ensure_policies": "success"}
+
+    daily = _dag("db_daily_cleanup").test()
+    assert _states(daily) == {"prune_docker_system": "success", "run_retention_and_compression_policies": "success"}
+    weekly = _dag("db_weekly_maintenance").test()
+    assert set(_states(weekly).values()) == {"success"}
+    weekly_again = _dag("db_weekly_maintenance").test()
+    assert set(_states(weekly_again).values()) == {"success"}
+
+    with tsdb.connect() as conn:
+        uncompressed_old = conn.execute(
+            "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = %s AND NOT is_compressed"
+            " AND range_end <= now() - interval '7 days'", (maintenance_env["schema"],)).fetchone()[0]
+        oldest = conn.execute(f'SELECT min(timestamp) FROM "{maintenance_env["schema"]}".market_data').fetchone()[0]
+    assert uncompressed_old == 0
+    assert (datetime.now(UTC) - oldest).days <= 105
+    reports = sorted((maintenance_env["tmp"] / "reports" / "compression").glob("*.md"))
+    assert len(reports) == 2 and "# Compression status of" in reports[-1].read_text()
+    log = (maintenance_env["tmp"] / "logs" / "db_maintenance.log").read_text()
+    for line in ("Starting database maintenance tasks...", "Running VACUUM ANALYZE...", "Docker prune: 1 containers",
+                 "Generating compression status report...", "policy setup: Applied add_reorder_policy"):
+        assert line in log

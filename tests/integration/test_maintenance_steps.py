@@ -1,0 +1,141 @@
+"""Weekly steps, the daily policy run and policy setup against the harness's TimescaleDB; VACUUM on PostgreSQL 15."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from harness.market_data import load_market_data
+from tsdb_ops.config import OpsConfig
+from tsdb_ops.maintenance.policy_run import run_policies
+from tsdb_ops.maintenance.policy_setup import ensure_policies
+from tsdb_ops.maintenance.weekly import (
+    MaintenanceError,
+    compress_old_chunks,
+    drop_old_chunks,
+    update_chunk_statistics,
+    vacuum_analyze,
+)
+from tsdb_ops.timescale.chunks import list_chunks
+from tsdb_ops.timescale.hypertables import resolve_hypertable
+
+DROP_AGE_DAYS = 300  # the ancient rows are 400 days old: older than this, as 6-year-old rows are older than 5 years
+
+
+
+@contextlib.contextmanager
+def unprepared(tsdb):
+    """A harness connection without auto-prepared statements (the WASM server keeps them across clients)."""
+    with tsdb.connect() as conn:
+        conn.prepare_threshold = None
+        yield conn
+
+
+@pytest.fixture
+def market(tsdb, tmp_path):
+    schema = f"mt_{uuid.uuid4().hex[:8]}"
+    with unprepared(tsdb) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}", public')
+        load_market_data(conn, now=datetime.now(UTC), hypertable=True, h1_days=105, m1_days=2, ancient_days=7,
+                         ancient_age_days=400)
+    config = OpsConfig.from_mapping({"hypertable": f"{schema}.market_data", "drop_chunks_older_than_days": DROP_AGE_DAYS,
+                                     "log_dir": str(tmp_path / "logs"), "report_dir": str(tmp_path / "reports")})
+    yield config
+    with unprepared(tsdb) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _rows_newer_than(conn: psycopg.Connection, table: str, days: int) -> int:
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE timestamp >= now() - make_interval(days => %s)",
+                        (days,)).fetchone()[0]
+
+
+def test_weekly_steps_drop_ancient_compress_old_keep_new_and_rows_and_rerun_harmlessly(tsdb, market):
+    progress: list[str] = []
+    with unprepared(tsdb) as conn:
+        hypertable = resolve_hypertable(conn, market.hypertable)
+        ensure_policies(conn, hypertable, market, apply=False, progress=progress.append)  # dry run: compression off
+        conn.execute(f"ALTER TABLE {market.hypertable} SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol')")
+        kept_rows = _rows_newer_than(conn, market.hypertable, DROP_AGE_DAYS)
+        newest_before = {str(c) for c in list_chunks(conn, hypertable) if c.range_end > datetime.now(UTC) - timedelta(30)}
+        started = datetime.now(UTC)
+
+        dropped = drop_old_chunks(conn, hypertable, market, progress.append)
+        compressed = compress_old_chunks(conn, hypertable, market, progress.append)
+        vacuum_analyze(conn, market)
+        statistics = update_chunk_statistics(conn, hypertable, market, started, progress.append)
+
+        chunks = list_chunks(conn, hypertable)
+        now = datetime.now(UTC)
+        assert len(dropped) >= 1
+        assert all(c.range_end > now - timedelta(DROP_AGE_DAYS) for c in chunks)
+        old = [c for c in chunks if c.range_end <= now - timedelta(30)]
+        assert old and all(c.is_compressed for c in old)
+        assert all(not c.is_compressed for c in chunks if str(c) in newest_before)
+        assert _rows_newer_than(conn, market.hypertable, DROP_AGE_DAYS) == kept_rows
+        assert statistics["chunks"] == len(chunks) and statistics["live_tuples"] > 0
+        assert any(line.startswith(f"1/{len(compressed['compressed'])} chunks:") for line in progress)
+
+        assert drop_old_chunks(conn, hypertable, market, progress.append) == []
+        again = compress_old_chunks(conn, hypertable, market, progress.append)
+        assert again["compressed"] == [] and sorted(again["already_compressed"]) == sorted(compressed["compressed"])
+        assert _rows_newer_than(conn, market.hypertable, DROP_AGE_DAYS) == kept_rows
+
+
+def test_policy_setup_dry_run_changes_nothing_apply_converges_and_re_adds_a_missing_policy(tsdb, market):
+    lines: list[str] = []
+    with unprepared(tsdb) as conn:
+        hypertable = resolve_hypertable(conn, market.hypertable)
+        dry = ensure_policies(conn, hypertable, market, apply=False, progress=lines.append)
+        assert len(dry["drift"]) == 4 and dry["applied"] == []
+        assert any("timeframe" in advice for advice in dry["advice"])
+        assert conn.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_name = 'market_data'"
+                            " AND hypertable_schema = %s", (hypertable.schema,)).fetchone()[0] == 0
+
+        applied = ensure_policies(conn, hypertable, market, apply=True, progress=lines.append)
+        assert any("timeframe" in notice for notice in applied["notices"])
+        jobs = dict(conn.execute(
+            "SELECT proc_name, schedule_interval FROM timescaledb_information.jobs WHERE hypertable_schema = %s",
+            (hypertable.schema,)).fetchall())
+        assert jobs == {"policy_compression": timedelta(hours=12), "policy_retention": timedelta(days=1),
+                        "policy_reorder": timedelta(hours=12)}
+        assert ensure_policies(conn, hypertable, market, apply=True, progress=lines.append)["drift"] == []
+
+        conn.execute("SELECT remove_reorder_policy(%s::regclass)", (market.hypertable,))
+        assert [d.split(":")[0] for d in ensure_policies(conn, hypertable, market, apply=False,
+                                                          progress=lines.append)["drift"]] == ["add_reorder_policy"]
+        ensure_policies(conn, hypertable, market, apply=True, progress=lines.append)
+        assert ensure_policies(conn, hypertable, market, apply=False, progress=lines.append)["drift"] == []
+
+
+def test_daily_policy_run_drops_past_retention_compresses_past_policy_and_judges_by_chunks(tsdb, market):
+    with unprepared(tsdb) as conn:
+        hypertable = resolve_hypertable(conn, market.hypertable)
+        ensure_policies(conn, hypertable, market, apply=True, progress=lambda _: None)
+        report = run_policies(conn, hypertable, progress=lambda _: None)
+        again = run_policies(conn, hypertable, progress=lambda _: None)
+    assert report.problems == [] and report.chunks_after < report.chunks_before
+    assert len(report.dropped) >= 1 and len(report.newly_compressed) >= 10
+    assert again.problems == [] and again.dropped == [] and again.newly_compressed == []
+    if tsdb.is_wasm:
+        assert "no run recorded" in report.job_stats_note
+
+
+def test_vacuum_analyze_runs_on_postgres15_only_with_autocommit(pg15):
+    dsn = pg15.create_database(f"vac_{uuid.uuid4().hex[:8]}")
+    config = OpsConfig()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g")
+        conn.execute("DELETE FROM t WHERE id % 2 = 0")
+        vacuum_analyze(conn, config)
+        assert conn.execute("SHOW lock_timeout").fetchone()[0] == "5s"
+        stats = conn.execute("SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL, n_live_tup"
+                             " FROM pg_stat_user_tables WHERE relname = 't'").fetchone()
+        assert stats == (True, True, 500)
+    with psycopg.connect(dsn) as conn, pytest.raises(MaintenanceError, match="autocommit"):
+        vacuum_analyze(conn, config)
