@@ -1,0 +1,42 @@
+"""# db_compress_symbol
+
+Manual trigger. Maintenance guide: "Manual Maintenance: Compress Specific Symbol Data".
+
+Compresses the uncompressed chunks older than `older_than_days` whose time range holds rows of `symbol`.
+**A chunk is a time range holding every symbol: compressing it compresses every symbol in that range**, not
+only the one given (the guide's `min_value` filter does not exist). Chunks without any row of the symbol are
+left alone; the check is an index-backed `EXISTS` per chunk range (`>= start AND < end`).
+
+1. `validate_params`: hypertable in the catalog with compression enabled, symbol name and rows, age in days
+   (`30`, `"30 days"`, `"4 weeks"`).
+2. `list_chunks_holding_symbol`: logs exactly the chunks that would be compressed.
+3. `compress_listed_chunks`: **dry run by default** (skipped); with `dry_run=false` compresses exactly those
+   chunks, one per transaction with the maintenance timeouts. Log: `db_maintenance.log`.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Param, chain, task
+
+from tsdb_ops.config import parse_time_config
+from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
+from tsdb_ops.manual import tasks
+
+config = parse_time_config()
+
+with DAG(
+    dag_id="db_compress_symbol",
+    params={
+        "hypertable": Param(config.hypertable, type="string", description="Hypertable (schema.table or table)"),
+        "symbol": Param("EURUSD", type="string", description="Symbol whose chunks are compressed, e.g. EURUSD"),
+        "older_than_days": Param(config.compress_after_days, type=["integer", "string"],
+                                 description="Compress chunks older than this: days (30) or '30 days' / '4 weeks'"),
+        "dry_run": Param(True, type="boolean", description="Only list the chunks (set false to compress them)"),
+    },
+    **dag_kwargs(schedule=None, tags=["manual", "compression"], doc_md=__doc__),
+):
+    validated = task(tasks.validate_compress_symbol_params, task_id="validate_params")()
+    plan = task(tasks.list_chunks_holding_symbol)(validated)
+    compressed = task(tasks.compress_listed_chunks, pool=heavy_pool())(validated, plan)
+
+    chain(validated, plan, compressed)

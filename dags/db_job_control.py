@@ -1,0 +1,39 @@
+"""# db_job_control
+
+Manual trigger. Maintenance guide: "Manual Policy Control" (which hard-coded job id 1004).
+
+1. `list_jobs_and_validate_params`: lists the hypertable's policy jobs (`timescaledb_information.jobs`) and picks
+   `job` by id or proc name (`policy_compression`, `policy_retention`, `policy_reorder`); an id of another
+   hypertable's job is refused.
+2. `apply_job_action`: `pause` / `resume` (`alter_job(id, scheduled => false|true)`) or `run_now`
+   (`CALL run_job(<id>)`, the validated integer id as literal). **Dry run by default** (skipped). Running the
+   retention policy now drops chunks: it needs `confirm` = the hypertable's name.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Param, chain, task
+
+from tsdb_ops.config import parse_time_config
+from tsdb_ops.dag_settings import dag_kwargs
+from tsdb_ops.manual import tasks
+from tsdb_ops.manual.params import JOB_ACTIONS
+
+config = parse_time_config()
+
+with DAG(
+    dag_id="db_job_control",
+    params={
+        "hypertable": Param(config.hypertable, type="string", description="Hypertable whose jobs are listed"),
+        "job": Param("policy_compression", type=["integer", "string"],
+                     description="Job id, or proc name: policy_compression, policy_retention, policy_reorder"),
+        "action": Param("pause", type="string", enum=list(JOB_ACTIONS), description="What to do with the job"),
+        "confirm": Param("", type="string", description="To run the retention policy now: repeat the hypertable's name"),
+        "dry_run": Param(True, type="boolean", description="Only list the jobs and the action (set false to act)"),
+    },
+    **dag_kwargs(schedule=None, tags=["manual", "policies"], doc_md=__doc__),
+):
+    validated = task(tasks.list_jobs_and_validate_params)()
+    applied = task(tasks.apply_job_action)(validated)
+
+    chain(validated, applied)
