@@ -1,14 +1,54 @@
 """# db_backup_monitor
 
-Runs `0 * * * *` in the configured time zone: hourly backup monitoring (maintenance guide). Tasks land with their issue.
+**Hourly** (minute 0, configured time zone). Implements the maintenance guide's *Backup Monitoring and Alerting*
+(`monitor_backups.sh`): each check is its own task, so the grid shows which one found something.
+
+| task | severity | what |
+|---|---|---|
+| `check_freshness` | critical | newest verified database / models / configs backup older than `max_backup_age_hours` (25 h) |
+| `check_sizes` | critical | newest database backup below `min_backup_size_bytes` (1 MB) |
+| `check_integrity` | critical | manifest missing/unreadable, sha256 differs, dump TOC or tarball unreadable |
+| `check_disk_usage` | critical | backup volume fuller than `disk_usage_threshold_percent` (85 %) |
+| `check_failed_runs` | critical | 2 scheduled `db_nightly_backup` runs failed in a row (Airflow's run history) |
+| `check_log_errors` | critical | ERROR lines in `backup.log` since the last check |
+| `check_trends` | warning | size change > 50 %, shrinking, compression ratio out of band, slow, suspiciously fast |
+
+Findings go through the alert API: critical to every active channel, warnings to chat; an open alert is not
+repeated within `alert_repeat_window_hours`; a cleared one sends one "resolved". `conclude` writes the run's line
+to `backup_monitor.log`, pings `heartbeat_url` (`/fail` on critical) and **fails the run on any critical
+finding**, after alerting. Each file is hashed once; later runs trust size + mtime + the recorded hash.
+
+A backfill or a run for a past hour evaluates freshness, sizes and trends **as of that hour**; integrity, disk,
+log errors and failed runs can only look at the present. The run at `monitor_summary_hour` (06:00) writes the
+daily summary (success rate, size and duration trends, a PNG chart) under `report_dir`; trigger with
+`{"summary": true}` to write it now.
 """
 
 from __future__ import annotations
 
-from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Param, TriggerRule, chain, task
 
 from tsdb_ops.dag_settings import dag_kwargs
+from tsdb_ops.monitor import tasks
 
-with DAG(dag_id="db_backup_monitor", **dag_kwargs(schedule="0 * * * *", tags=["monitoring"], doc_md=__doc__)):
-    EmptyOperator(task_id="start")
+with DAG(
+    dag_id="db_backup_monitor",
+    params={"summary": Param(False, type="boolean", description="Write the daily summary report in this run")},
+    **dag_kwargs(schedule="0 * * * *", tags=["backup", "monitoring"], doc_md=__doc__),
+):
+    @task
+    def run_check(name: str, **context) -> dict:
+        return tasks.run_check(name, context)
+
+    check_tasks = [run_check.override(task_id=f"check_{name}")(name) for name in tasks.CHECKS]
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def conclude(**context) -> dict:
+        return tasks.conclude(tasks.check_results(context), context)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def write_daily_summary(params: dict, **context) -> str | None:
+        return tasks.write_daily_summary(context, force=params["summary"])
+
+    chain(check_tasks, conclude())
+    chain(check_tasks, write_daily_summary())

@@ -26,11 +26,11 @@ from airflow.sdk import DAG, chain, task
 from tsdb_ops.backup import nightly
 from tsdb_ops.backup.containers import ArchiveModelsVolumeOperator, DumpDatabaseOperator
 from tsdb_ops.config import load_config
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
+from tsdb_ops.dag_settings import NIGHTLY_BACKUP_SCHEDULE, dag_kwargs, heavy_pool
 
 FAILURE = {"on_failure_callback": nightly.BACKUP_FAILURE_CALLBACKS}
 
-with DAG(dag_id="db_nightly_backup", **dag_kwargs(schedule="0 2 * * *", tags=["backup"], doc_md=__doc__)):
+with DAG(dag_id="db_nightly_backup", **dag_kwargs(schedule=NIGHTLY_BACKUP_SCHEDULE, tags=["backup"], doc_md=__doc__)):
 
     @task(**FAILURE)
     def check_free_disk_space() -> int:

@@ -252,6 +252,20 @@ class OpsConfig:
     size_change_threshold_percent: float = _setting(50, "Warning when a backup's size changes more than this", positive)
     slow_backup_factor: float = _setting(3.0, "Warning when a backup takes this many times the recent median", positive)
     heartbeat_url: str = _setting("", "Healthchecks-style URL pinged after each monitor run; empty: off", http_url)
+    fast_backup_factor: float = _setting(
+        0.25, "Warning when a smaller-than-usual backup took less than this share of the recent median time", positive
+    )
+    compression_ratio_band_factor: float = _setting(
+        1.5, "Warning when a backup's compression ratio is outside median / factor .. median x factor", positive
+    )
+    shrink_tolerance_percent: float = _setting(
+        1.0, "Warning when a backup is smaller than the previous one by more than this (compression jitter)", non_negative
+    )
+    monitor_history_sets: int = _setting(7, "Backup sets of the same kind forming the 'usual' baseline", positive)
+    monitor_summary_hour: int = _setting(
+        6, "Hour (configured time zone) of the monitor run that writes the daily summary", non_negative
+    )
+    monitor_log_error_pattern: str = _setting(r"ERROR|FAILED|FATAL|PANIC", "Regular expression of error lines in backup.log")
 
     # --- alerting ---
     alert_email_to: list = _setting([], "Recipients of e-mail alerts", emails)

@@ -15,6 +15,8 @@ from tsdb_ops.config import OpsConfig, parse_time_config
 from tsdb_ops.paths import SQL_DIR
 
 START_DATE = (2026, 1, 1)
+# The nightly backup's schedule: its DAG and the monitor (which reads that DAG's run history) share it.
+NIGHTLY_BACKUP_SCHEDULE = "0 2 * * *"
 
 
 def default_args(config: OpsConfig) -> dict[str, Any]:

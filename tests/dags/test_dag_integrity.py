@@ -14,6 +14,7 @@ SCHEDULED = {
     "db_nightly_backup": "0 2 * * *",
     "db_backup_monitor": "0 * * * *",
     "db_restore_verification": "0 5 * * 0",
+    "db_health_check": "30 */6 * * *",
 }
 
 

@@ -10,12 +10,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from tsdb_ops.alerts.channels import ActiveChannels, deliver, find_active_channels, route
 from tsdb_ops.alerts.messages import Alert, task_failure_alert
 from tsdb_ops.alerts.redaction import redact
 from tsdb_ops.config import OpsConfig, load_config
 
 log = logging.getLogger(__name__)
+
+
+class AlertedFindingsError(AirflowFailException):
+    """Raised by a task that fails the run because of findings it already published through the monitor alert
+    API (with repeat suppression): no retry, and no task-failure alert, or every hourly run would page again."""
 
 
 def _config() -> OpsConfig:
@@ -45,6 +52,9 @@ def alert_from_context(context: dict[str, Any], config: OpsConfig) -> Alert:
 
 def notify_task_failure(context: dict[str, Any]) -> None:
     """Send the failure alert of ``context``'s task to every active channel. Never raises."""
+    if isinstance(context.get("exception"), AlertedFindingsError):
+        log.info("Task failed on findings already alerted (with repeat suppression): no task-failure alert")
+        return
     active = ActiveChannels({}, frozenset())
     try:
         config = _config()
