@@ -7,6 +7,7 @@ remove their partial file when a step fails. The last output line is ``verified:
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 
 VERIFIED_PREFIX = "verified: "
 BACKUP_MOUNT = "/backup"
@@ -17,15 +18,19 @@ def _on_failure_remove(partial: str) -> str:
     return f"trap 'rc=$?; [ $rc -eq 0 ] || rm -f {shlex.quote(partial)}' EXIT"
 
 
-def pg_dump_script(partial_name: str, compression: str, snapshot: str | None) -> list[str]:
+def pg_dump_script(partial_name: str, compression: str, snapshot: str | None,
+                   tables: Sequence[tuple[str, str]] = ()) -> list[str]:
     """pg_dump in custom format to ``/backup/<partial_name>``, then ``pg_restore -l`` of it (TOC readable).
 
-    Connection settings come from PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD in the environment.
+    Connection settings come from PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD in the environment. ``tables``
+    (``(schema, table)`` pairs of validated identifiers) limits the dump to those tables; each must match.
     """
     partial = f"{BACKUP_MOUNT}/{partial_name}"
     dump = ["pg_dump", "--format=custom", f"--compress={compression}", "--no-password", f"--file={partial}"]
     if snapshot:
         dump.append(f"--snapshot={snapshot}")
+    if tables:  # double-quoted names: no case folding, no pattern characters
+        dump += ["--strict-names", *(f'--table="{schema}"."{table}"' for schema, table in tables)]
     script = "\n".join([
         "set -eu",
         _on_failure_remove(partial),
@@ -54,10 +59,30 @@ def models_tar_script(partial_name: str) -> list[str]:
     return ["sh", "-c", script]
 
 
-def pg_restore_script(dump_name: str) -> list[str]:
-    """Serial pg_restore of ``/backup/<dump_name>`` into PGDATABASE (parallel restore breaks TimescaleDB)."""
+def pg_restore_script(dump_name: str, *, clean: bool = False, single_transaction: bool = False) -> list[str]:
+    """Serial pg_restore of ``/backup/<dump_name>`` into PGDATABASE (parallel restore breaks TimescaleDB).
+
+    ``clean``: drop each object of the dump before re-creating it (``--clean --if-exists``, restore over an existing
+    database); ``single_transaction``: all or nothing (not for TimescaleDB dumps: one lock per chunk).
+    """
     dump = shlex.quote(f"{BACKUP_MOUNT}/{dump_name}")
-    return ["sh", "-c", f'set -eu\npg_restore --exit-on-error --no-password --dbname="$PGDATABASE" {dump}']
+    options = " --clean --if-exists" * clean + " --single-transaction" * single_transaction
+    return ["sh", "-c", f'set -eu\npg_restore --exit-on-error{options} --no-password --dbname="$PGDATABASE" {dump}']
+
+
+def models_restore_script(archive_name: str, *, clear: bool) -> list[str]:
+    """The guide's restore (``cd /models && tar xzf /backup/models_<date>.tar.gz``), optionally emptying the models
+    mount first; prints the entries extracted."""
+    archive = shlex.quote(f"{BACKUP_MOUNT}/{archive_name}")
+    lines = ["set -eu"]
+    if clear:  # every entry, dot-files included; a pattern that matches nothing stays literal and rm -f ignores it
+        lines.append(f"rm -rf {MODELS_MOUNT}/* {MODELS_MOUNT}/.[!.]* {MODELS_MOUNT}/..?*")
+    lines += [
+        f"tar -xzf {archive} -C {MODELS_MOUNT}",
+        f"entries=$(tar -tzf {archive} | wc -l)",
+        f'echo "{VERIFIED_PREFIX}tar -x: $entries entries"',
+    ]
+    return ["sh", "-c", "\n".join(lines)]
 
 
 def parse_output(lines: list[str]) -> dict[str, str]:
