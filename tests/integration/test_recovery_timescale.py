@@ -43,7 +43,6 @@ def hypertable(tsdb, airflow_home, monkeypatch, tmp_path):
         conn.execute("RESET search_path")
     assert compressed > 0
     monkeypatch.setenv("AIRFLOW_CONN_TSDB_POSTGRES", tsdb.dsn())
-    monkeypatch.setenv("PGSSLMODE", "disable")  # the backup's DatabaseLogin drops the connection's sslmode extra
     monkeypatch.setenv("AIRFLOW_VAR_TSDB_OPS_CONFIG", json.dumps({
         "hypertable": f"{schema}.market_data", "backup_root": str(tmp_path / "backups"), "log_dir": str(tmp_path / "logs"),
         "retries": 0}))

@@ -51,6 +51,8 @@ class BackupContainerOperator(DockerOperator):
             "PGHOST": config.db_host_in_docker, "PGPORT": str(config.db_port_in_docker), "PGUSER": login.user,
             "PGDATABASE": dbname, "PGAPPNAME": f"tsdb_ops_{self.task_id}",
         }
+        if login.sslmode:
+            self.environment["PGSSLMODE"] = login.sslmode
         self._private_environment = {"PGPASSWORD": login.password}
 
     def _run(self, context: Any, what: str) -> tuple[list[str], float]:

@@ -27,8 +27,11 @@ class DatabaseLogin:
     dbname: str
     host: str
     port: int
+    sslmode: str | None = None     # the connection's extra "sslmode", passed on to libpq (and PGSSLMODE in containers)
 
     def connect(self, dbname: str | None = None, **kwargs: Any) -> psycopg.Connection:
+        if self.sslmode:
+            kwargs.setdefault("sslmode", self.sslmode)
         return psycopg.connect(
             host=self.host, port=self.port, user=self.user, password=self.password, dbname=dbname or self.dbname,
             application_name="tsdb_ops_backup", connect_timeout=15, **kwargs,
@@ -46,7 +49,8 @@ def database_login(conn_id: str) -> DatabaseLogin:
         raise RuntimeError(f"Airflow connection {conn_id!r} (postgres_conn_id) does not exist; create it") from None
     if not conn.login or not conn.schema or not conn.host:
         raise RuntimeError(f"Airflow connection {conn_id!r} needs a host, a login and a schema (the database name)")
-    return DatabaseLogin(conn.login, conn.password or "", conn.schema, conn.host, conn.port or 5432)
+    sslmode = (conn.extra_dejson or {}).get("sslmode")
+    return DatabaseLogin(conn.login, conn.password or "", conn.schema, conn.host, conn.port or 5432, sslmode)
 
 
 @dataclass(frozen=True)
