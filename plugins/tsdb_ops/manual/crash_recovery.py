@@ -15,7 +15,6 @@ import psycopg
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
 from tsdb_ops.maintenance.policy_run import interval_days
-from tsdb_ops.paths import read_sql
 from tsdb_ops.timescale.compression_stats import ChunkStatus
 from tsdb_ops.timescale.hypertables import Hypertable
 from tsdb_ops.timescale.jobs import JobError, PolicyJob, find_policy_jobs
@@ -30,13 +29,6 @@ def policy_compress_after_days(conn: psycopg.Connection, hypertable: Hypertable,
     if jobs and "compress_after" in jobs[0].config:
         return interval_days(conn, jobs[0].config["compress_after"]), f"compression policy job {jobs[0].job_id}"
     return float(config.compress_after_days), "setting compress_after_days (the hypertable has no compression policy)"
-
-
-def job_run_status(conn: psycopg.Connection, job_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """job_stats rows by job id; a job that has not run yet has None (not '-infinity') as last start and finish."""
-    cursor = conn.execute(read_sql("manual/job_run_status.sql"), {"job_ids": job_ids})
-    columns = [c.name for c in cursor.description or []]
-    return {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
 
 
 def job_findings(jobs: list[PolicyJob], stats: dict[int, dict[str, Any]], errors: list[JobError]) -> list[Finding]:

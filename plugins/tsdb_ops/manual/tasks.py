@@ -256,17 +256,17 @@ def validate_crash_recovery_params(params: dict[str, Any] | None = None) -> dict
 
 
 def check_job_stats(validated: dict[str, Any]) -> list[dict[str, Any]]:
-    from tsdb_ops.manual.crash_recovery import job_findings, job_run_status, job_stats_note
+    from tsdb_ops.manual.crash_recovery import job_findings, job_stats_note
     from tsdb_ops.manual.job_control import job_line
     from tsdb_ops.timescale.chunks import database_now
-    from tsdb_ops.timescale.jobs import find_policy_jobs, job_errors_since
+    from tsdb_ops.timescale.jobs import find_policy_jobs, job_errors_since, job_stats
 
     config = load_config()
     say = _say(config, "db_crash_recovery_check")
     with db_session(config.postgres_conn_id) as conn:
         jobs = find_policy_jobs(conn, hypertable_from_text(validated["hypertable"]))
         ids = [j.job_id for j in jobs]
-        stats = job_run_status(conn, ids)
+        stats = job_stats(conn, ids)
         errors = job_errors_since(conn, ids, database_now(conn) - timedelta(days=7))
     say(f"{validated['hypertable']}: {len(jobs)} policy jobs" + ("" if jobs else
         " (none: trigger db_policy_setup with apply=true)"))

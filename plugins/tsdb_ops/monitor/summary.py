@@ -1,6 +1,6 @@
 """The daily backup summary: the guide's "dashboard queries", built on manifests and Airflow's run history.
 
-The guide parsed backup.log in SQL (pg_read_file_lines does not exist) and ran pg_restore from SQL; this reads
+The guide parsed backup.log with a SQL file-reading function PostgreSQL lacks, and ran pg_restore from SQL; this reads
 the manifests, which hold sizes, durations and source sizes of every verified set, and the nightly DAG's runs.
 """
 
