@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.dag_runs import task_states
 from harness.market_data import load_market_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,10 +50,6 @@ def _dag():
     return DagBag(str(ROOT / "dags")).dags["db_health_check"]
 
 
-def _states(run) -> dict[str, str]:
-    return {ti.task_id: ti.state for ti in run.get_task_instances()}
-
-
 def _wait_unhealthy(container, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -74,7 +71,7 @@ def test_health_dag_is_scheduled_every_6_hours_and_reports_even_when_a_check_fai
 def test_health_dag_warns_then_fails_on_an_unhealthy_container_after_alerting(health_env, docker_client, webhook_server):
     tag = health_env["tag"]
     first = _dag().test()
-    assert set(_states(first).values()) == {"success"}
+    assert set(task_states(first).values()) == {"success"}
     reports = sorted((health_env["tmp"] / "reports" / "health").glob("health_*.md"))
     assert len(reports) == 1
     text = reports[0].read_text()
@@ -91,7 +88,7 @@ def test_health_dag_warns_then_fails_on_an_unhealthy_container_after_alerting(he
     )
     _wait_unhealthy(sick)
     second = _dag().test()
-    states = _states(second)
+    states = task_states(second)
     assert states.pop("alert_and_write_health_report") == "failed"
     assert set(states.values()) == {"success"}
     posts = webhook_server.wait_for(len(warnings) + 1, f"/{tag}/slack")

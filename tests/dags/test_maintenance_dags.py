@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.dag_runs import load_dag, task_states
 from harness.market_data import load_market_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,31 +40,21 @@ def maintenance_env(tsdb, docker_client, airflow_home, monkeypatch, tmp_path):
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def _dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(str(ROOT / "dags")).dags[dag_id]
-
-
-def _states(run) -> dict[str, str]:
-    return {ti.task_id: ti.state for ti in run.get_task_instances()}
-
-
 def test_policy_setup_then_daily_then_weekly_run_end_to_end_and_rerun_harmlessly(tsdb, maintenance_env):
-    dry = _dag("db_policy_setup").test()
-    assert _states(dry) == {"ensure_policies": "success"}
+    dry = load_dag("db_policy_setup").test()
+    assert task_states(dry) == {"ensure_policies": "success"}
     with tsdb.connect() as conn:
         assert conn.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_schema = %s",
                             (maintenance_env["schema"],)).fetchone()[0] == 0
-    applied = _dag("db_policy_setup").test(run_conf={"apply": True})
-    assert _states(applied) == {"ensure_policies": "success"}
+    applied = load_dag("db_policy_setup").test(run_conf={"apply": True})
+    assert task_states(applied) == {"ensure_policies": "success"}
 
-    daily = _dag("db_daily_cleanup").test()
-    assert _states(daily) == {"prune_docker_system": "success", "run_retention_and_compression_policies": "success"}
-    weekly = _dag("db_weekly_maintenance").test()
-    assert set(_states(weekly).values()) == {"success"}
-    weekly_again = _dag("db_weekly_maintenance").test()
-    assert set(_states(weekly_again).values()) == {"success"}
+    daily = load_dag("db_daily_cleanup").test()
+    assert task_states(daily) == {"prune_docker_system": "success", "run_retention_and_compression_policies": "success"}
+    weekly = load_dag("db_weekly_maintenance").test()
+    assert set(task_states(weekly).values()) == {"success"}
+    weekly_again = load_dag("db_weekly_maintenance").test()
+    assert set(task_states(weekly_again).values()) == {"success"}
 
     with tsdb.connect() as conn:
         uncompressed_old = conn.execute(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.dag_runs import load_dag, task_states
 from harness.market_data import create_schema, insert_bars
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,16 +40,6 @@ def manual_env(tsdb, airflow_home, monkeypatch, tmp_path):
     yield {"schema": schema, "hypertable": f"{schema}.market_data", "log": tmp_path / "logs" / "db_maintenance.log"}
     with tsdb.connect() as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(str(ROOT / "dags")).dags[dag_id]
-
-
-def _states(run) -> dict[str, str]:
-    return {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
 def _snapshot(tsdb, schema: str) -> dict:
@@ -86,16 +77,16 @@ def test_compress_symbol_dry_run_changes_nothing_and_confirmed_run_compresses_ex
     older = _chunks_with_symbol_older_than(tsdb, manual_env["hypertable"], "GBPUSD", 14)
     assert expected and older - expected, "the data must have old chunks with and without EURUSD"
 
-    dry = _dag("db_compress_symbol").test(run_conf={"symbol": "EURUSD", "older_than_days": "2 weeks"})
-    assert _states(dry) == {"validate_params": "success", "list_chunks_holding_symbol": "success",
+    dry = load_dag("db_compress_symbol").test(run_conf={"symbol": "EURUSD", "older_than_days": "2 weeks"})
+    assert task_states(dry) == {"validate_params": "success", "list_chunks_holding_symbol": "success",
                             "compress_listed_chunks": "skipped"}
     assert _snapshot(tsdb, manual_env["schema"]) == before
     log = manual_env["log"].read_text()
     assert f"{len(expected)} uncompressed chunks older than 14 days hold rows of EURUSD" in log
     assert all(f"compress _timescaledb_internal.{name}" in log for name in expected)
 
-    run = _dag("db_compress_symbol").test(run_conf={"symbol": "EURUSD", "older_than_days": 14, "dry_run": False})
-    assert set(_states(run).values()) == {"success"}
+    run = load_dag("db_compress_symbol").test(run_conf={"symbol": "EURUSD", "older_than_days": 14, "dry_run": False})
+    assert set(task_states(run).values()) == {"success"}
     after = _snapshot(tsdb, manual_env["schema"])
     assert {name for name, compressed in after["chunks"].items() if compressed} == expected
     assert after["rows"] == before["rows"]
@@ -122,9 +113,9 @@ def test_malicious_or_invalid_params_fail_the_first_task_with_a_clear_error_and_
     _add_compression_policy(tsdb, manual_env["hypertable"])
     before = _snapshot(tsdb, manual_env["schema"])
     capfd.readouterr()
-    run = _dag(dag_id).test(run_conf=conf)
-    states = _states(run)
-    first = next(iter(_dag(dag_id).topological_sort())).task_id
+    run = load_dag(dag_id).test(run_conf=conf)
+    states = task_states(run)
+    first = next(iter(load_dag(dag_id).topological_sort())).task_id
     assert states.pop(first) == "failed"
     assert set(states.values()) == {"upstream_failed"}
     assert error in capfd.readouterr().out
@@ -135,20 +126,20 @@ def test_emergency_drop_needs_the_confirmation_and_then_drops_exactly_the_listed
     before = _snapshot(tsdb, manual_env["schema"])
     conf = {"drop_older_than_days": 42, "compress_largest": 2, "dry_run": False}
     capfd.readouterr()
-    refused = _dag("db_emergency_space_recovery").test(run_conf={**conf, "confirm": "market_data_typo"})
-    assert _states(refused)["validate_params"] == "failed"
+    refused = load_dag("db_emergency_space_recovery").test(run_conf={**conf, "confirm": "market_data_typo"})
+    assert task_states(refused)["validate_params"] == "failed"
     assert "dropping chunks older than 42 days is destructive: set param confirm" in capfd.readouterr().out
     assert _snapshot(tsdb, manual_env["schema"]) == before
 
-    dry = _dag("db_emergency_space_recovery").test(run_conf={"drop_older_than_days": 42, "compress_largest": 2})
-    assert _states(dry)["drop_listed_chunks"] == "skipped" and _states(dry)["compress_largest_chunks"] == "skipped"
+    dry = load_dag("db_emergency_space_recovery").test(run_conf={"drop_older_than_days": 42, "compress_largest": 2})
+    assert task_states(dry)["drop_listed_chunks"] == "skipped" and task_states(dry)["compress_largest_chunks"] == "skipped"
     assert _snapshot(tsdb, manual_env["schema"]) == before
     listed = {line.split("drop ")[-1].split(" (")[0].split(".")[-1]
               for line in manual_env["log"].read_text().splitlines() if "  drop _timescaledb_internal." in line}
     assert listed
 
-    run = _dag("db_emergency_space_recovery").test(run_conf={**conf, "confirm": manual_env["hypertable"]})
-    assert _states(run) == {"validate_params": "success", "report_largest_uncompressed_chunks": "success",
+    run = load_dag("db_emergency_space_recovery").test(run_conf={**conf, "confirm": manual_env["hypertable"]})
+    assert task_states(run) == {"validate_params": "success", "report_largest_uncompressed_chunks": "success",
                             "drop_listed_chunks": "success", "compress_largest_chunks": "success"}
     after = _snapshot(tsdb, manual_env["schema"])
     assert set(before["chunks"]) - set(after["chunks"]) == listed
@@ -172,28 +163,28 @@ def test_job_control_pauses_resumes_refuses_another_hypertables_job_and_unconfir
             return conn.execute("SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = %s",
                                 (job,)).fetchone()[0]
 
-    dry = _dag("db_job_control").test(run_conf={"job": job_id, "action": "pause"})
-    assert _states(dry)["apply_job_action"] == "skipped" and scheduled(job_id)
+    dry = load_dag("db_job_control").test(run_conf={"job": job_id, "action": "pause"})
+    assert task_states(dry)["apply_job_action"] == "skipped" and scheduled(job_id)
 
-    paused = _dag("db_job_control").test(run_conf={"job": "policy_compression", "action": "pause", "dry_run": False})
-    assert _states(paused)["apply_job_action"] == "success"
+    paused = load_dag("db_job_control").test(run_conf={"job": "policy_compression", "action": "pause", "dry_run": False})
+    assert task_states(paused)["apply_job_action"] == "success"
     assert not scheduled(job_id) and scheduled(other_job)
 
     capfd.readouterr()
-    foreign = _dag("db_job_control").test(run_conf={"job": other_job, "action": "resume", "dry_run": False})
-    assert _states(foreign)["list_jobs_and_validate_params"] == "failed"
+    foreign = load_dag("db_job_control").test(run_conf={"job": other_job, "action": "resume", "dry_run": False})
+    assert task_states(foreign)["list_jobs_and_validate_params"] == "failed"
     assert f"param job={other_job} is not a job of {manual_env['hypertable']}" in capfd.readouterr().out
 
-    resumed = _dag("db_job_control").test(run_conf={"job": str(job_id), "action": "resume", "dry_run": False})
-    assert _states(resumed)["apply_job_action"] == "success"
+    resumed = load_dag("db_job_control").test(run_conf={"job": str(job_id), "action": "resume", "dry_run": False})
+    assert task_states(resumed)["apply_job_action"] == "success"
     assert scheduled(job_id)
 
     with tsdb.connect() as conn:
         conn.execute("SELECT add_retention_policy(%s::regclass, interval '30 days', initial_start => now() + interval '1 day')",
                      (manual_env["hypertable"],))
     before = _snapshot(tsdb, manual_env["schema"])
-    unconfirmed = _dag("db_job_control").test(run_conf={"job": "policy_retention", "action": "run_now", "dry_run": False})
-    assert _states(unconfirmed)["list_jobs_and_validate_params"] == "failed"
+    unconfirmed = load_dag("db_job_control").test(run_conf={"job": "policy_retention", "action": "run_now", "dry_run": False})
+    assert task_states(unconfirmed)["list_jobs_and_validate_params"] == "failed"
     assert "running retention job" in capfd.readouterr().out
     assert _snapshot(tsdb, manual_env["schema"]) == before
 
@@ -220,12 +211,12 @@ def test_recompress_dry_run_changes_nothing_and_run_recompresses_only_chunks_abo
     before = _compressed_chunk_ids(tsdb, manual_env["schema"])
     conf = {"max_saved_percent": 100, "min_chunk_bytes": floor}
 
-    dry = _dag("db_recompress_inefficient").test(run_conf=conf)
-    assert _states(dry)["recompress_listed_chunks"] == "skipped"
+    dry = load_dag("db_recompress_inefficient").test(run_conf=conf)
+    assert task_states(dry)["recompress_listed_chunks"] == "skipped"
     assert _compressed_chunk_ids(tsdb, manual_env["schema"]) == before
 
-    run = _dag("db_recompress_inefficient").test(run_conf={**conf, "dry_run": False})
-    assert set(_states(run).values()) == {"success"}
+    run = load_dag("db_recompress_inefficient").test(run_conf={**conf, "dry_run": False})
+    assert set(task_states(run).values()) == {"success"}
     after = _compressed_chunk_ids(tsdb, manual_env["schema"])
     assert {name for name in before if after[name] != before[name]} == expected
     assert all(after[name] is not None for name in sizes)
@@ -239,8 +230,8 @@ def test_crash_recovery_dry_run_only_reports_and_run_compresses_past_the_policy_
 
     _add_compression_policy(tsdb, manual_env["hypertable"])
     before = _snapshot(tsdb, manual_env["schema"])
-    dry = _dag("db_crash_recovery_check").test()
-    states = _states(dry)
+    dry = load_dag("db_crash_recovery_check").test()
+    states = task_states(dry)
     assert [states[t] for t in ("validate_params", "check_job_stats", "check_chunk_health",
                                 "list_uncompressed_chunks_past_policy")] == ["success"] * 4
     assert {states[t] for t in ("compress_chunks_past_policy", "decide_weekly_maintenance_handoff",
@@ -251,8 +242,8 @@ def test_crash_recovery_dry_run_only_reports_and_run_compresses_past_the_policy_
     if tsdb.single_connection:  # no background scheduler: job_stats has no run, which must be said
         assert "job_stats holds no run of these jobs" in log
 
-    run = _dag("db_crash_recovery_check").test(run_conf={"dry_run": False})
-    assert set(_states(run).values()) == {"success"}
+    run = load_dag("db_crash_recovery_check").test(run_conf={"dry_run": False})
+    assert set(task_states(run).values()) == {"success"}
     with tsdb.connect() as conn:
         compressed = {r[0] for r in conn.execute(
             "SELECT chunk_name FROM timescaledb_information.chunks WHERE hypertable_schema = %s AND is_compressed",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -27,18 +26,10 @@ DROP_AGE_DAYS = 300  # the ancient rows are 400 days old: older than this, as 6-
 
 
 
-@contextlib.contextmanager
-def unprepared(tsdb):
-    """A harness connection without auto-prepared statements (the WASM server keeps them across clients)."""
-    with tsdb.connect() as conn:
-        conn.prepare_threshold = None
-        yield conn
-
-
 @pytest.fixture
 def market(tsdb, tmp_path):
     schema = f"mt_{uuid.uuid4().hex[:8]}"
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
         conn.execute(f'SET search_path TO "{schema}", public')
         load_market_data(conn, now=datetime.now(UTC), hypertable=True, h1_days=105, m1_days=2, ancient_days=7,
@@ -46,7 +37,7 @@ def market(tsdb, tmp_path):
     config = OpsConfig.from_mapping({"hypertable": f"{schema}.market_data", "drop_chunks_older_than_days": DROP_AGE_DAYS,
                                      "log_dir": str(tmp_path / "logs"), "report_dir": str(tmp_path / "reports")})
     yield config
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -57,7 +48,7 @@ def _rows_newer_than(conn: psycopg.Connection, table: str, days: int) -> int:
 
 def test_weekly_steps_drop_ancient_compress_old_keep_new_and_rows_and_rerun_harmlessly(tsdb, market):
     progress: list[str] = []
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market.hypertable)
         ensure_policies(conn, hypertable, market, apply=False, progress=progress.append)  # dry run: compression off
         conn.execute(f"ALTER TABLE {market.hypertable} SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol')")
@@ -89,7 +80,7 @@ def test_weekly_steps_drop_ancient_compress_old_keep_new_and_rows_and_rerun_harm
 
 def test_policy_setup_dry_run_changes_nothing_apply_converges_and_re_adds_a_missing_policy(tsdb, market):
     lines: list[str] = []
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market.hypertable)
         dry = ensure_policies(conn, hypertable, market, apply=False, progress=lines.append)
         assert len(dry["drift"]) == 4 and dry["applied"] == []
@@ -114,7 +105,7 @@ def test_policy_setup_dry_run_changes_nothing_apply_converges_and_re_adds_a_miss
 
 
 def test_daily_policy_run_drops_past_retention_compresses_past_policy_and_judges_by_chunks(tsdb, market):
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market.hypertable)
         ensure_policies(conn, hypertable, market, apply=True, progress=lambda _: None)
         report = run_policies(conn, hypertable, progress=lambda _: None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -15,30 +14,22 @@ from tsdb_ops.timescale.hypertables import HypertableError, resolve_hypertable
 from tsdb_ops.timescale.jobs import find_policy_jobs, run_job
 
 
-@contextlib.contextmanager
-def unprepared(tsdb):
-    """A harness connection without auto-prepared statements (the WASM server keeps them across clients)."""
-    with tsdb.connect() as conn:
-        conn.prepare_threshold = None
-        yield conn
-
-
 @pytest.fixture
 def market(tsdb):
     schema = f"ts_{uuid.uuid4().hex[:8]}"
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
         conn.execute(f'SET search_path TO "{schema}", public')
         load_market_data(conn, now=datetime.now(UTC), hypertable=True, h1_days=60, m1_days=2)
         conn.execute(f'ALTER TABLE "{schema}".market_data'
                      " SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol')")
     yield f"{schema}.market_data"
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_resolve_hypertable_names_schema_and_rejects_non_hypertables(tsdb, market):
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market)
         assert str(hypertable) == market
         with pytest.raises(HypertableError, match="is not a TimescaleDB hypertable"):
@@ -50,7 +41,7 @@ def test_resolve_hypertable_names_schema_and_rejects_non_hypertables(tsdb, marke
 
 
 def test_list_chunks_older_than_follows_show_chunks_and_qualifies_names(tsdb, market):
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market)
         every = list_chunks(conn, hypertable)
         old = list_chunks(conn, hypertable, older_than_days=30)
@@ -63,7 +54,7 @@ def test_list_chunks_older_than_follows_show_chunks_and_qualifies_names(tsdb, ma
 
 def test_compress_chunks_one_per_transaction_keeps_work_when_one_chunk_fails(tsdb, market):
     progress: list[str] = []
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market)
         old = list_chunks(conn, hypertable, older_than_days=30)
         bogus = Chunk("_timescaledb_internal", "no_such_chunk", None, None, False)
@@ -77,7 +68,7 @@ def test_compress_chunks_one_per_transaction_keeps_work_when_one_chunk_fails(tsd
 
 
 def test_policy_jobs_are_found_by_proc_name_and_run_now(tsdb, market):
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market)
         conn.execute("SELECT add_compression_policy(%s::regclass, interval '14 days')", (market,))
         [job] = find_policy_jobs(conn, hypertable, "compression")
@@ -89,7 +80,7 @@ def test_policy_jobs_are_found_by_proc_name_and_run_now(tsdb, market):
 
 
 def test_compression_status_equals_timescaledbs_own_functions(tsdb, market):
-    with unprepared(tsdb) as conn:
+    with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market)
         compress_chunks(conn, list_chunks(conn, hypertable, older_than_days=20), lock_timeout_ms=2000,
                         statement_timeout_ms=60000)

@@ -1,0 +1,19 @@
+"""Whole DAG runs in tests: load a DAG from the project's dags/ folder and read the states of a run's tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+def load_dag(dag_id: str) -> Any:
+    """The DAG from the DAG files (``DagBag.dags``: no metadata DB needed, unlike ``get_dag``)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(str(DAGS)).dags[dag_id]
+
+
+def task_states(run: Any) -> dict[str, str]:
+    return {ti.task_id: ti.state for ti in run.get_task_instances()}
