@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from harness.dag_runs import load_dag, task_states
 from harness.market_data import load_market_data
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

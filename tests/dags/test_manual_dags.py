@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from harness.dag_runs import load_dag, task_states
 from harness.market_data import create_schema, insert_bars
 
-ROOT = Path(__file__).resolve().parents[2]
 MALICIOUS_SYMBOL = "EURUSD'; DROP TABLE market_data;--"
 
 
