@@ -5,8 +5,10 @@ set), then measures in the same run:
 
 - ours:  an hourly run after the first: every manifest read, every file stat'ed and trusted by size + mtime +
          recorded hash, plus the freshness, size and trend decisions;
-- naive: the same with every file re-hashed and re-listed (pg_restore -l, tar -t), as a script that keeps no
-         record does each hour.
+- naive: the same with every file re-hashed and re-listed (pg_restore -l in one container of the client image,
+         tar -t), as a script that keeps no record does each hour.
+
+Needs the Docker engine and the test client image (scripts/build_test_images.sh).
 
     .venv/bin/python bench/bench_monitor.py [--sets 340] [--artefact-kib 512] [--smoke]
 """
@@ -27,13 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
+from conftest import TEST_PG_CLIENT_IMAGE  # noqa: E402
 from harness.backup_dirs import make_dump, write_backup_set  # noqa: E402
 from harness.market_data import load_market_data  # noqa: E402
 from harness.postgres import PostgresCluster  # noqa: E402
 from tsdb_ops.config import OpsConfig  # noqa: E402
 from tsdb_ops.monitor import checks  # noqa: E402
 from tsdb_ops.monitor.tasks import readable_manifests  # noqa: E402
-from tsdb_ops.monitor.verification import verify_backups  # noqa: E402
+from tsdb_ops.monitor.verification import container_dump_lister, verify_backups  # noqa: E402
 
 
 def build_dir(root: Path, sets: int, artefact_kib: int) -> None:
@@ -54,7 +57,7 @@ def build_dir(root: Path, sets: int, artefact_kib: int) -> None:
 
 def one_run(root: Path, config: OpsConfig, *, verify_all: bool) -> float:
     started = time.perf_counter()
-    inventory = verify_backups(str(root), verify_all=verify_all)
+    inventory = verify_backups(str(root), container_dump_lister(config), verify_all=verify_all)
     manifests = readable_manifests(str(root))
     now = datetime.now(UTC)
     checks.check_freshness(manifests, now, config)
@@ -78,7 +81,7 @@ def main() -> None:
         build_dir(root, sets, kib)
         files = sum(1 for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
         size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-        config = OpsConfig.from_mapping({"backup_root": str(root)})
+        config = OpsConfig.from_mapping({"backup_root": str(root), "pg_client_image": TEST_PG_CLIENT_IMAGE})
         one_run(root, config, verify_all=False)  # the first run verifies every new file once
         ours = statistics.median(one_run(root, config, verify_all=False) for _ in range(args.repeat))
         naive = statistics.median(one_run(root, config, verify_all=True) for _ in range(args.repeat))

@@ -18,10 +18,11 @@ repeated within `alert_repeat_window_hours`; a cleared one sends one "resolved".
 to `backup_monitor.log`, pings `heartbeat_url` (`/fail` on critical) and **fails the run on any critical
 finding**, after alerting. Each file is hashed once; later runs trust size + mtime + the recorded hash.
 
-A backfill or a run for a past hour evaluates freshness, sizes and trends **as of that hour**; integrity, disk,
-log errors and failed runs can only look at the present. The run at `monitor_summary_hour` (06:00) writes the
-daily summary (success rate, size and duration trends, a PNG chart) under `report_dir`; trigger with
-`{"summary": true}` to write it now.
+A backfill or a run for a past hour evaluates freshness, sizes and trends **as of that hour** (the end of its
+data interval, or `run_after` for a manual run); integrity, disk, log errors and failed runs can only look at the
+present, and the run's log line says so. The first run at or after `monitor_summary_hour` (06:00) writes the
+daily summary (success rate, size and duration trends, directory growth, a PNG chart) under `report_dir`;
+trigger with `{"summary": true}` to write it now.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ with DAG(
     def conclude(**context) -> dict:
         return tasks.conclude(tasks.check_results(context), context)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
-    def write_daily_summary(params: dict, **context) -> str | None:
-        return tasks.write_daily_summary(context, force=params["summary"])
+    @task.short_circuit(trigger_rule=TriggerRule.ALL_DONE)
+    def is_daily_summary_due(params: dict, **context) -> bool:
+        return tasks.daily_summary_is_due(context, force=params["summary"])
+
+    @task
+    def write_daily_summary(**context) -> str:
+        return tasks.write_daily_summary(context)
 
     chain(check_tasks, conclude())
-    chain(check_tasks, write_daily_summary())
+    chain(check_tasks, is_daily_summary_due(), write_daily_summary())

@@ -245,11 +245,11 @@ class OpsConfig:
     restore_scratch_database: str = _setting("tsdb_ops_restore_check", "Scratch database of the restore check", identifier)
 
     # --- backup monitor (guide: Monitoring Thresholds) ---
-    max_backup_age_hours: float = _setting(25, "Critical when the newest verified backup is older", positive)
+    max_backup_age_hours: float = _setting(25.0, "Critical when the newest verified backup is older", positive)
     min_backup_size_bytes: int = _setting(1_000_000, "Critical when the newest database backup is smaller", non_negative)
     max_consecutive_failed_backups: int = _setting(2, "Critical after this many failed backup runs in a row", positive)
-    disk_usage_threshold_percent: float = _setting(85, "Critical when the backup volume is fuller", percent)
-    size_change_threshold_percent: float = _setting(50, "Warning when a backup's size changes more than this", positive)
+    disk_usage_threshold_percent: float = _setting(85.0, "Critical when the backup volume is fuller", percent)
+    size_change_threshold_percent: float = _setting(50.0, "Warning when a backup's size changes more than this", positive)
     slow_backup_factor: float = _setting(3.0, "Warning when a backup takes this many times the recent median", positive)
     heartbeat_url: str = _setting("", "Healthchecks-style URL pinged after each monitor run; empty: off", http_url)
     fast_backup_factor: float = _setting(

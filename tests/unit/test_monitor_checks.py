@@ -10,7 +10,8 @@ from tsdb_ops.backup.manifest import Artefact, Manifest
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.monitor import checks
 from tsdb_ops.monitor.run_history import scheduled_fire_times
-from tsdb_ops.monitor.summary import render_summary, success_rate
+from tsdb_ops.monitor.summary import dir_growth, kind_trends, record_dir_size, render_summary, success_rate
+from tsdb_ops.monitor.verification import parse_dump_listing
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CONFIG = OpsConfig()
@@ -118,7 +119,41 @@ def test_scheduled_fire_times_are_the_nightly_cron_in_the_configured_zone():
     assert times == [datetime(2026, 11, 28, 1, 0, tzinfo=UTC), datetime(2026, 11, 27, 1, 0, tzinfo=UTC)]
 
 
-def test_summary_reports_success_rate_and_sets():
+def test_summary_reports_success_rate_trends_and_directory_growth():
     assert success_rate(["success", "failed", None, "success"]) == (2, 3, pytest.approx(66.67, 0.01))
-    text = render_summary(healthy_history(), ["success"] * 6 + ["failed"], 123_000_000, NOW, "chart.png")
-    assert "6/7 (86%)" in text and "![backup sizes](chart.png)" in text and "| database |" in text
+    sizes = {"2026-11-21": 100_000_000, "2026-11-25": 110_000_000, "2026-11-28": 123_000_000}
+    text = render_summary(healthy_history(), ["success"] * 6 + ["failed"], sizes, NOW, 7, "chart.png")
+    assert "6/7 (86%)" in text and "![backup size and duration per set](chart.png)" in text
+    assert "Backup directory: 123.0 MB, +23.0 MB since 2026-11-21" in text
+    assert "| database | 8 | 50.00 | 50.00 | +0% | 60.0 | 60.0 |" in text
+
+
+def test_kind_trends_compare_the_newest_with_the_median_before_it():
+    history = [*healthy_history()[:-1], manifest(0, hours_ago=1, db_bytes=80_000_000, db_seconds=90)]
+    database = next(row for row in kind_trends(history, 7) if row["kind"] == "database")
+    assert (database["size_change_percent"], database["seconds"], database["median_seconds"]) == (60.0, 90, 60.0)
+
+
+def test_directory_size_record_keeps_one_value_per_day_and_90_days():
+    sizes = record_dir_size({"2026-08-01": 1, "2026-11-27": 5, "2026-11-28": 6}, NOW.date(), 7)
+    assert sizes == {"2026-11-27": 5, "2026-11-28": 7}
+    assert dir_growth(sizes, NOW.date()) == ("2026-11-27", 5)
+    assert dir_growth({"2026-11-28": 7}, NOW.date()) is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "verdicts"),
+    [
+        (["OK a.backup 212", "OK b.backup 9"], {"a.backup": None, "b.backup": None}),
+        (["OK a.backup 0", "BAD b.backup pg_restore: error: input file is too short (read 0, expected 5)"],
+         {"a.backup": "unreadable (pg_restore -l lists no entries)",
+          "b.backup": "unreadable (pg_restore -l: pg_restore: error: input file is too short (read 0, expected 5))"}),
+    ],
+)
+def test_dump_listing_gives_one_verdict_per_dump(lines, verdicts):
+    assert parse_dump_listing(lines, list(verdicts)) == verdicts
+
+
+def test_dump_listing_without_a_verdict_is_an_error_of_the_run_not_of_the_file():
+    with pytest.raises(RuntimeError, match=r"no verdict for \['b.backup'\]"):
+        parse_dump_listing(["OK a.backup 3", "sh: pg_restore: not found"], ["a.backup", "b.backup"])

@@ -15,8 +15,14 @@ from tsdb_ops.backup.manifest import ARTEFACT_KINDS, Artefact, Manifest
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
 
-# Checks that can only look at the present (a backfill for a past hour still sees today's disk, files and log).
-PRESENT_ONLY_CHECKS = ("integrity", "disk_usage", "log_errors", "failed_runs")
+# Checks that a run for a past hour cannot evaluate as of that hour, and what they look at instead. Freshness,
+# sizes and trends use only the manifests of sets finished by then, so they are judged as of the run's hour.
+PRESENT_ONLY_CHECKS = {
+    "integrity": "the files on disk now",
+    "disk_usage": "the volume's usage now",
+    "log_errors": "backup.log lines written since the previous check",
+    "failed_runs": "the scheduled nightly runs before that hour, with the states they have now",
+}
 
 
 def _mb(size: int) -> str:
@@ -64,6 +70,11 @@ def check_sizes(manifests: Sequence[Manifest], config: OpsConfig) -> list[Findin
                         f"{_mb(config.min_backup_size_bytes)} minimum",
                         {"path": artefact.path, "size_bytes": artefact.size_bytes})]
     return []
+
+
+def backup_root_missing(path: str) -> Finding:
+    return Finding("backup.disk.root_missing", "critical",
+                   f"Backup directory {path} does not exist: is the backup volume mounted? (fix backup_root)", {"path": path})
 
 
 def check_disk_usage(used_percent: float, path: str, config: OpsConfig) -> list[Finding]:

@@ -20,15 +20,22 @@ from tsdb_ops.logfiles import BACKUP_LOG, MONITOR_LOG, append_log_line
 from tsdb_ops.monitor import checks
 from tsdb_ops.monitor.log_scan import read_new_lines
 from tsdb_ops.monitor.run_history import nightly_outcomes
-from tsdb_ops.monitor.summary import directory_bytes, render_summary, write_size_chart
-from tsdb_ops.monitor.verification import verify_backups
+from tsdb_ops.monitor.summary import (
+    directory_bytes,
+    load_dir_sizes,
+    record_dir_size,
+    render_summary,
+    save_dir_sizes,
+    write_chart,
+)
+from tsdb_ops.monitor.verification import container_dump_lister, verify_backups
 
 log = logging.getLogger(__name__)
 
 
 def as_of_time(context: dict[str, Any]) -> datetime:
-    """The time the run evaluates: a scheduled or backfilled run's logical date, else (manual) its run_after."""
-    when = context.get("logical_date") or context["dag_run"].run_after
+    """The time the run evaluates: the end of its data interval (scheduled or backfilled), else its run_after."""
+    when = context.get("data_interval_end") or context["dag_run"].run_after
     return pendulum.instance(when).in_timezone("UTC")
 
 
@@ -56,13 +63,15 @@ def _trends(config: OpsConfig, as_of: datetime, context: dict[str, Any]) -> list
 
 
 def _integrity(config: OpsConfig, as_of: datetime, context: dict[str, Any]) -> list[Finding]:
-    inventory = verify_backups(config.backup_root)
+    inventory = verify_backups(config.backup_root, container_dump_lister(config))
     log.info("integrity: %d files checked, %d verified now (new or changed), the rest trusted by size+mtime+hash",
              inventory.files_checked, inventory.files_verified_now)
     return inventory.problems
 
 
 def _disk_usage(config: OpsConfig, as_of: datetime, context: dict[str, Any]) -> list[Finding]:
+    if not Path(config.backup_root).is_dir():  # never created here: an empty dir would hide an unmounted volume
+        return [checks.backup_root_missing(config.backup_root)]
     usage = shutil.disk_usage(config.backup_root)
     return checks.check_disk_usage(100.0 * usage.used / usage.total, config.backup_root, config)
 
@@ -90,19 +99,36 @@ CHECKS: dict[str, Callable[[OpsConfig, datetime, dict[str, Any]], list[Finding]]
 
 
 def run_check(name: str, context: dict[str, Any]) -> dict[str, Any]:
-    """Run one check and publish its complete findings under scope ``backup_monitor.<name>``."""
+    """Run one check and publish its complete findings under scope ``backup_monitor.<name>``.
+
+    A run for a past hour (backfill, manual run with an earlier time) reports its findings in its log and outcome
+    but publishes nothing: the open alerts describe the present, and a past hour must neither re-send nor
+    "resolve" them. It also leaves backup.log's new lines to the next hourly run.
+    """
     config = load_config()
     as_of = as_of_time(context)
-    Path(config.backup_root).mkdir(parents=True, exist_ok=True)
+    past = is_past_hour(as_of)
+    if past and name == "log_errors":
+        log.info("check log_errors skipped for a past hour: new backup.log lines are left for the next hourly run")
+        return {"check": name, "present_only": True, "findings": []}
     findings = CHECKS[name](config, as_of, context)
-    report = publish_findings(f"backup_monitor.{name}", findings, config=config)
     for finding in findings:
         log.warning("%s %s: %s", finding.severity.upper(), finding.key, finding.message)
-    present_only = name in checks.PRESENT_ONLY_CHECKS
-    log.info("check %s as of %s%s: %d finding(s); sent %s, suppressed %s, resolved %s", name, as_of.isoformat(),
-             " (looks at the present only)" if present_only else "", len(findings), report.sent, report.suppressed,
-             report.resolved)
-    return {"check": name, "present_only": present_only, "findings": [f.as_dict() for f in findings]}
+    if past:
+        outcome = "not alerted (a run for a past hour leaves the live alerts alone)"
+        if name in checks.PRESENT_ONLY_CHECKS:
+            outcome += f"; this check looked at {checks.PRESENT_ONLY_CHECKS[name]}, not at that hour"
+    else:
+        report = publish_findings(f"backup_monitor.{name}", findings, config=config)
+        outcome = f"sent {report.sent}, suppressed {report.suppressed}, resolved {report.resolved}"
+    log.info("check %s as of %s: %d finding(s); %s", name, as_of.isoformat(), len(findings), outcome)
+    return {"check": name, "present_only": past and name in checks.PRESENT_ONLY_CHECKS,
+            "findings": [f.as_dict() for f in findings]}
+
+
+def is_past_hour(as_of: datetime) -> bool:
+    """A backfill or a manual run for an earlier hour (a scheduled run evaluates its own, current hour)."""
+    return as_of < datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def check_results(context: dict[str, Any]) -> list[dict[str, Any] | None]:
@@ -122,10 +148,14 @@ def conclude(results: list[dict[str, Any] | None], context: dict[str, Any]) -> d
     line = f"Backup monitor run as of {as_of:%Y-%m-%d %H:%M} UTC: {len(critical)} critical, {len(warnings)} warning(s)"
     if not_run:
         line += f", checks that could not run: {not_run}"
-    if as_of < datetime.now(UTC).replace(minute=0, second=0, microsecond=0):
-        line += f" (past hour: {', '.join(checks.PRESENT_ONLY_CHECKS)} looked at the present)"
+    past = is_past_hour(as_of)
+    if past:
+        as_of_checks = ", ".join(name for name in CHECKS if name not in checks.PRESENT_ONLY_CHECKS)
+        line += (f" (a past hour, not alerted; judged as of that hour: {as_of_checks}; "
+                 f"looked at the present: {', '.join(checks.PRESENT_ONLY_CHECKS)})")
     append_log_line(config, MONITOR_LOG, line)
-    ping_heartbeat(config.heartbeat_url, failed=bool(critical or not_run))
+    if not past:  # the dead-man's switch reports the present
+        ping_heartbeat(config.heartbeat_url, failed=bool(critical or not_run))
     if critical or not_run:
         keys = [f.key for f in critical] + [f"check {name} did not run" for name in not_run]
         raise AlertedFindingsError(f"backup monitor: {len(keys)} critical finding(s): {keys}")
@@ -145,22 +175,39 @@ def ping_heartbeat(url: str, *, failed: bool) -> None:
         log.warning("heartbeat ping to %s failed: %s", target.split("?")[0], type(error).__name__)
 
 
-def write_daily_summary(context: dict[str, Any], force: bool) -> str | None:
-    """Once a day (at monitor_summary_hour, or when forced): the summary report and its chart under report_dir."""
-    from airflow.sdk.exceptions import AirflowSkipException
+def summary_path(config: OpsConfig, as_of: datetime) -> Path:
+    """The report of the run's day (configured time zone): one per day, so a re-run rewrites it."""
+    return Path(config.report_dir) / f"backup_summary_{pendulum.instance(as_of).in_timezone(config.timezone):%Y%m%d}.md"
 
+
+def daily_summary_is_due(context: dict[str, Any], force: bool) -> bool:
+    """True for the first run of the day at or after ``monitor_summary_hour`` (a missed 06:00 run is made up
+    by the next one), or when forced."""
     config = load_config()
     as_of = as_of_time(context)
     local = pendulum.instance(as_of).in_timezone(config.timezone)
-    if not force and local.hour != config.monitor_summary_hour:
-        raise AirflowSkipException(f"the daily summary is written by the {config.monitor_summary_hour:02d}:00 run")
+    due = force or (local.hour >= config.monitor_summary_hour and not summary_path(config, as_of).exists())
+    log.info("daily summary %s (as of %s, summary hour %02d:00, forced: %s)", "due" if due else "not due",
+             local.isoformat(), config.monitor_summary_hour, force)
+    return due
+
+
+def write_daily_summary(context: dict[str, Any]) -> str:
+    """The summary report, its chart and the day's backup directory size, under report_dir."""
+    config = load_config()
+    as_of = as_of_time(context)
+    local = pendulum.instance(as_of).in_timezone(config.timezone)
     manifests = checks.manifests_as_of(readable_manifests(config.backup_root), as_of)
     outcomes = nightly_outcomes(context["ti"].get_dr_count, as_of, 7, config.timezone)
     report_dir = Path(config.report_dir)
-    chart = write_size_chart(manifests, report_dir / f"backup_summary_{local:%Y%m%d}.png")
-    markdown = render_summary(manifests, outcomes, directory_bytes(Path(config.backup_root)), local,
-                              chart.name if chart else None)
-    path = report_dir / f"backup_summary_{local:%Y%m%d}.md"
+    root = Path(config.backup_root)
+    sizes = load_dir_sizes(report_dir)
+    if local.date() >= max((datetime.fromisoformat(d).date() for d in sizes), default=local.date()):
+        sizes = record_dir_size(sizes, local.date(), directory_bytes(root) if root.is_dir() else 0)
+        save_dir_sizes(report_dir, sizes)  # a backfill of an earlier day does not rewrite history with today's size
+    chart = write_chart(manifests, report_dir / f"backup_summary_{local:%Y%m%d}.png")
+    markdown = render_summary(manifests, outcomes, sizes, local, config.monitor_history_sets, chart.name if chart else None)
+    path = summary_path(config, as_of)
     write_atomically(path, markdown.encode())
     log.info("daily backup summary written to %s\n%s", path, markdown)
     return str(path)

@@ -1,0 +1,122 @@
+"""Integrity of generated backup dirs of real artefacts (pg_dump 15 custom files, gzipped tarballs, manifests),
+dumps listed by pg_restore -l in a container of the PostgreSQL client image: each file verified once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import TEST_PG_CLIENT_IMAGE
+from harness.backup_dirs import make_dump, write_backup_set
+from harness.market_data import load_market_data
+from tsdb_ops.config import OpsConfig
+from tsdb_ops.monitor.verification import container_dump_lister, verify_backups
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def real_dump(pg15, tmp_path_factory) -> Path:
+    dsn = pg15.create_database("monitor_integrity_src")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        load_market_data(conn, now=NOW, hypertable=False, h1_days=30, m1_days=1)
+    return make_dump(dsn, tmp_path_factory.mktemp("dump") / "source.backup")
+
+
+@pytest.fixture
+def lister(docker_client, tmp_path):
+    config = OpsConfig.from_mapping({"backup_root": str(tmp_path), "pg_client_image": TEST_PG_CLIENT_IMAGE})
+    return container_dump_lister(config)
+
+
+def write_sets(root: Path, dump: Path, count: int) -> list[str]:
+    """``count`` daily sets, the newest finished 10 h ago; their set ids, oldest first."""
+    return [write_backup_set(root, NOW - timedelta(hours=10 + 24 * k), dump).set_id for k in range(count - 1, -1, -1)]
+
+
+def rewrite_manifest_for(root: Path, set_id: str, index: int, path: Path) -> None:
+    """Make the manifest agree with a damaged file, so only reading the file can tell."""
+    manifest = root / "manifests" / f"backup_{set_id}.json"
+    data = json.loads(manifest.read_text())
+    data["artefacts"][index].update(size_bytes=path.stat().st_size, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    manifest.write_text(json.dumps(data))
+
+
+def test_each_file_is_verified_once_then_trusted_by_size_mtime_and_hash(tmp_path, real_dump, lister):
+    write_sets(tmp_path, real_dump, 3)
+    first = verify_backups(str(tmp_path), lister)
+    assert (first.files_checked, first.files_verified_now, first.problems) == (9, 9, [])
+    second = verify_backups(str(tmp_path), lister)
+    assert (second.files_checked, second.files_verified_now, second.problems) == (9, 0, [])
+    newest_dump = sorted((tmp_path / "db").iterdir())[-1]
+    newest_dump.touch()  # a changed mtime is verified again, once
+    assert verify_backups(str(tmp_path), lister).files_verified_now == 1
+
+
+def test_a_dump_whose_toc_does_not_list_is_critical_and_stays_recorded(tmp_path, real_dump, lister):
+    set_id = write_sets(tmp_path, real_dump, 2)[-1]
+    dump = tmp_path / "db" / f"mt5_trading_{set_id}.backup"
+    dump.write_bytes(b"\0" * dump.stat().st_size)
+    rewrite_manifest_for(tmp_path, set_id, 0, dump)
+    expected = (f"backup.integrity.db/mt5_trading_{set_id}.backup", "critical",
+                f"Integrity check failed for db/mt5_trading_{set_id}.backup: unreadable (pg_restore -l: pg_restore: error: "
+                "input file does not appear to be a valid archive)")
+    assert [(p.key, p.severity, p.message) for p in verify_backups(str(tmp_path), lister).problems] == [expected]
+    again = verify_backups(str(tmp_path), lister)  # the recorded verdict, without listing the dump again
+    assert again.files_verified_now == 0 and [p.message for p in again.problems] == [expected[2]]
+
+
+def test_a_truncated_tarball_does_not_list(tmp_path, real_dump, lister):
+    set_id = write_sets(tmp_path, real_dump, 2)[0]
+    models = tmp_path / "models" / f"models_{set_id}.tar.gz"
+    models.write_bytes(models.read_bytes()[:-5000])
+    rewrite_manifest_for(tmp_path, set_id, 1, models)
+    [problem] = verify_backups(str(tmp_path), lister).problems
+    assert problem.key == f"backup.integrity.models/models_{set_id}.tar.gz" and problem.severity == "critical"
+    assert problem.message.startswith(f"Integrity check failed for models/models_{set_id}.tar.gz: unreadable (tar -t: ")
+
+
+def test_a_file_differing_from_its_manifest_hash_is_critical(tmp_path, real_dump, lister):
+    set_id = write_sets(tmp_path, real_dump, 2)[-1]
+    dump = tmp_path / "db" / f"mt5_trading_{set_id}.backup"
+    expected_hash = hashlib.sha256(dump.read_bytes()).hexdigest()
+    raw = bytearray(dump.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    dump.write_bytes(bytes(raw))
+    actual_hash = hashlib.sha256(raw).hexdigest()
+    [problem] = verify_backups(str(tmp_path), lister).problems
+    assert problem.message == (f"Integrity check failed for db/mt5_trading_{set_id}.backup: sha256 {actual_hash[:12]}... "
+                               f"differs from the manifest's {expected_hash[:12]}...")
+
+
+def test_missing_and_unreadable_manifests_are_critical(tmp_path, real_dump, lister):
+    older, old, _ = write_sets(tmp_path, real_dump, 3)
+    (tmp_path / "manifests" / f"backup_{older}.json").unlink()
+    (tmp_path / "manifests" / f"backup_{old}.json").write_text("{not json")
+    problems = {p.key: p.message for p in verify_backups(str(tmp_path), lister).problems}
+    assert problems[f"backup.manifest.missing.{older}"] == (
+        f"db/mt5_trading_{older}.backup has no manifest: backup set {older} is incomplete or its manifest was lost")
+    assert problems[f"backup.manifest.unreadable.backup_{old}"].endswith(
+        "unreadable backup manifest (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))")
+    # the set with the unreadable manifest has no readable manifest either: its files are orphans too
+    assert set(problems) == {f"backup.manifest.missing.{older}", f"backup.manifest.unreadable.backup_{old}",
+                             f"backup.manifest.missing.{old}"}
+
+
+def test_a_set_being_written_has_no_manifest_yet_and_is_left_alone(tmp_path, real_dump, lister):
+    write_backup_set(tmp_path, NOW - timedelta(minutes=5), real_dump, with_manifest=False)
+    assert verify_backups(str(tmp_path), lister).problems == []
+
+
+def test_when_the_dump_reader_cannot_run_nothing_is_recorded(tmp_path, real_dump, docker_client):
+    write_sets(tmp_path, real_dump, 1)
+    broken = container_dump_lister(OpsConfig.from_mapping({"backup_root": str(tmp_path),
+                                                           "pg_client_image": "tsdb-ops-test/no-such-image:0"}))
+    with pytest.raises(RuntimeError, match=r"no-such-image:0.*is not on the Docker engine"):
+        verify_backups(str(tmp_path), broken)
+    assert not (tmp_path / ".monitor_verified.json").exists()
