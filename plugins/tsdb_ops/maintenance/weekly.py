@@ -48,7 +48,7 @@ def compress_old_chunks(conn: psycopg.Connection, hypertable: Hypertable, config
     if run.failed:
         raise MaintenanceError(
             f"{len(run.failed)} chunks of {hypertable} were not compressed (the others were kept): "
-            + "; ".join(f"{name}: {error}" for name, error in run.failed.items())
+            + run.failures()
             + ". A lock timeout means another session held the chunk: the retry or next week's run compresses it"
         )
     return {"compressed": run.compressed, "already_compressed": run.already_compressed, "older_than_days": days}

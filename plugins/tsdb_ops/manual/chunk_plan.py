@@ -80,7 +80,7 @@ def compress_planned_chunks(conn: psycopg.Connection, chunks: Sequence[Chunk], c
     if run.failed:
         raise ManualRunError(
             f"{len(run.failed)} of {len(chunks)} planned chunks were not compressed (the others were kept): "
-            + "; ".join(f"{name}: {error}" for name, error in run.failed.items())
+            + run.failures()
             + ". A lock timeout means another session held the chunk: trigger the run again"
         )
     return {"compressed": run.compressed}

@@ -49,6 +49,10 @@ class CompressionRun:
         return (f"{len(self.compressed)} compressed, {len(self.already_compressed)} already compressed, "
                 f"{len(self.failed)} failed")
 
+    def failures(self) -> str:
+        """The chunks left uncompressed with their errors, for the error that fails the task."""
+        return "; ".join(f"{name}: {error}" for name, error in self.failed.items())
+
 
 def list_chunks(conn: psycopg.Connection, hypertable: Hypertable, older_than_days: float | None = None) -> list[Chunk]:
     """Chunks, oldest first; with ``older_than_days`` only those ``show_chunks(older_than => ...)`` selects."""
