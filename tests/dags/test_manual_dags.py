@@ -193,7 +193,9 @@ def _compressed_chunk_ids(tsdb, schema: str) -> dict[str, int | None]:
         return dict(conn.execute(
             "SELECT c.table_name, c.compressed_chunk_id FROM _timescaledb_catalog.chunk c"
             " JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id"
-            " WHERE h.schema_name = %s AND NOT c.dropped", (schema,)).fetchall())
+            # 'dropped' is not a column of the chunk catalog on every release (2.28 has none): read it when present.
+            " WHERE h.schema_name = %s AND NOT coalesce((to_jsonb(c) ->> 'dropped')::boolean, false)",
+            (schema,)).fetchall())
 
 
 def test_recompress_dry_run_changes_nothing_and_run_recompresses_only_chunks_above_the_size_floor(tsdb, manual_env):

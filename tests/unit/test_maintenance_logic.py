@@ -22,6 +22,7 @@ from tsdb_ops.maintenance.policy_setup import (
     DesiredPolicies,
     compression_advice,
     plan_policy_changes,
+    staggered_starts,
 )
 from tsdb_ops.timescale.compression_stats import ChunkStatus, CompressionStatus, HypertableStatus
 
@@ -74,6 +75,31 @@ def test_prune_summary_counts_removed_objects_and_adds_bytes_freed_even_from_nul
 ])
 def test_policy_plan_lists_exactly_the_drift_in_apply_order(actual, expected_actions):
     assert [c.action for c in plan_policy_changes(DESIRED, actual)] == expected_actions
+
+
+def test_every_add_and_schedule_change_names_the_policy_kind_it_starts():
+    changes = plan_policy_changes(DESIRED, ActualPolicies(False, (), (), {}))
+    assert {c.action: c.kind for c in changes} == {"set_compression": None, "add_compression_policy": "compression",
+                                                   "add_retention_policy": "retention", "add_reorder_policy": "reorder"}
+
+
+@pytest.mark.parametrize(("hours", "step_hours"), [((12, 12, 24), 3), ((1, 12, 24), 0.25), ((24, 6, 48), 1.5)])
+def test_staggered_starts_are_a_quarter_of_the_shortest_schedule_apart_and_never_now(hours, step_hours):
+    compression, reorder, retention = hours
+    desired = DesiredPolicies(("symbol",), ("timestamp",), 7, compression, 90, retention, "ux", reorder)
+    starts = staggered_starts(NOW, desired)
+    step = timedelta(hours=step_hours)
+    assert starts == {"compression": NOW + step, "reorder": NOW + 2 * step, "retention": NOW + 3 * step}
+
+
+def test_staggered_policies_of_the_guide_never_run_at_the_same_moment_in_a_month():
+    starts = staggered_starts(NOW, DESIRED)
+    hours = {"compression": DESIRED.compression_schedule_hours, "reorder": DESIRED.reorder_schedule_hours,
+             "retention": DESIRED.retention_schedule_hours}
+    runs = {kind: {starts[kind] + timedelta(hours=hours[kind] * n) for n in range(62)} for kind in starts}
+    month = NOW + timedelta(days=31)
+    for a, b in (("compression", "reorder"), ("compression", "retention"), ("reorder", "retention")):
+        assert not {t for t in runs[a] & runs[b] if t < month}, (a, b)
 
 
 def test_compression_advice_names_unique_index_columns_neither_segmented_nor_ordered():

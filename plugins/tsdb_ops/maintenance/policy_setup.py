@@ -2,13 +2,16 @@
 
 The plan is a pure function of the desired and the actual state, so a dry run shows exactly what apply does.
 A missing policy (retention can delete the reorder job with the chunks it processed) is planned as an add.
+Every policy that is added or rescheduled gets a staggered first start (``staggered_starts``): background jobs
+that start at the same moment can deadlock each other (40P01) and leave chunks uncompressed, and ``alter_job``
+without ``next_start`` leaves a never-run job at ``-infinity`` (due at once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -67,6 +70,7 @@ class PolicyChange:
     desired: str
     job_id: int | None = None
     hours: float | None = None
+    kind: str | None = None       # the policy kind an add or set_schedule starts ("compression", ...)
 
     def line(self) -> str:
         return f"{self.action}: {self.description} (now: {self.current}; configured: {self.desired})"
@@ -89,30 +93,46 @@ def plan_policy_changes(desired: DesiredPolicies, actual: ActualPolicies) -> lis
         job = actual.jobs.get(kind)
         if job is None:
             changes.append(PolicyChange(f"add_{kind}_policy", f"{kind} policy missing", "none",
-                                        f"after {age:g} days, every {_hours(schedule)}", hours=schedule))
+                                        f"after {age:g} days, every {_hours(schedule)}", hours=schedule, kind=kind))
         elif job.age_days is None or abs(job.age_days - age) > 1e-6:
             changes.append(PolicyChange(f"remove_{kind}_policy", f"{kind} policy age differs", f"{job.age_days} days",
                                         f"{age:g} days", job_id=job.job_id))
             changes.append(PolicyChange(f"add_{kind}_policy", f"{kind} policy re-added with the configured age",
-                                        f"job {job.job_id}", f"after {age:g} days, every {_hours(schedule)}", hours=schedule))
+                                        f"job {job.job_id}", f"after {age:g} days, every {_hours(schedule)}", hours=schedule,
+                                        kind=kind))
         elif abs(job.schedule_hours - schedule) > 1e-6:
             changes.append(PolicyChange("set_schedule", f"{kind} policy schedule", _hours(job.schedule_hours),
-                                        _hours(schedule), job_id=job.job_id, hours=schedule))
+                                        _hours(schedule), job_id=job.job_id, hours=schedule, kind=kind))
     reorder = actual.jobs.get("reorder")
     if reorder is None:
         changes.append(PolicyChange("add_reorder_policy", "reorder policy missing", "none",
                                     f"index {desired.reorder_index}, every {_hours(desired.reorder_schedule_hours)}",
-                                    hours=desired.reorder_schedule_hours))
+                                    hours=desired.reorder_schedule_hours, kind="reorder"))
     elif reorder.index_name != desired.reorder_index:
         changes.append(PolicyChange("remove_reorder_policy", "reorder policy index differs", str(reorder.index_name),
                                     desired.reorder_index, job_id=reorder.job_id))
         changes.append(PolicyChange("add_reorder_policy", "reorder policy re-added on the configured index",
-                                    f"job {reorder.job_id}", desired.reorder_index, hours=desired.reorder_schedule_hours))
+                                    f"job {reorder.job_id}", desired.reorder_index, hours=desired.reorder_schedule_hours,
+                                    kind="reorder"))
     elif abs(reorder.schedule_hours - desired.reorder_schedule_hours) > 1e-6:
         changes.append(PolicyChange("set_schedule", "reorder policy schedule", _hours(reorder.schedule_hours),
                                     _hours(desired.reorder_schedule_hours), job_id=reorder.job_id,
-                                    hours=desired.reorder_schedule_hours))
+                                    hours=desired.reorder_schedule_hours, kind="reorder"))
     return sorted(changes, key=lambda c: ACTIONS.index(c.action))
+
+
+# The order in which a set-up's policies first run, one stagger step apart.
+STAGGER_ORDER = ("compression", "reorder", "retention")
+
+
+def staggered_starts(now: datetime, desired: DesiredPolicies) -> dict[str, datetime]:
+    """First start of each policy kind: a quarter of the shortest schedule apart, the first one quarter from now.
+
+    With TimescaleDB's fixed schedules each job then recurs at its own offset: with the guide's 12 h, 12 h and
+    24 h, compression runs at +3 h, reorder at +6 h and retention at +9 h of every 12 h, never together."""
+    step = timedelta(hours=min(desired.compression_schedule_hours, desired.reorder_schedule_hours,
+                               desired.retention_schedule_hours) / 4)
+    return {kind: now + step * (position + 1) for position, kind in enumerate(STAGGER_ORDER)}
 
 
 def compression_advice(desired: DesiredPolicies, unique_index_columns: dict[str, tuple[str, ...]]) -> list[str]:
@@ -149,9 +169,11 @@ def read_actual_policies(conn: psycopg.Connection, hypertable: Hypertable) -> Ac
 
 
 def apply_change(conn: psycopg.Connection, hypertable: Hypertable, desired: DesiredPolicies, change: PolicyChange,
-                 notices: Callable[[str], None]) -> None:
-    """Run one planned change in its own transaction. Add/remove use if_not_exists/if_exists: safe to repeat."""
-    params: dict[str, Any] = {**hypertable.params, "hours": change.hours}
+                 starts: dict[str, datetime], notices: Callable[[str], None]) -> None:
+    """Run one planned change in its own transaction. Add/remove use if_not_exists/if_exists: safe to repeat.
+    Adds and schedule changes start the job at its staggered time (``starts``, see ``staggered_starts``)."""
+    params: dict[str, Any] = {**hypertable.params, "hours": change.hours,
+                              "start": starts[change.kind] if change.kind else None}
     with conn.transaction():
         if change.action == "set_compression":
             def handler(diagnostic: psycopg.errors.Diagnostic) -> None:
@@ -177,7 +199,8 @@ def apply_change(conn: psycopg.Connection, hypertable: Hypertable, desired: Desi
             kind = change.action.removeprefix("remove_").removesuffix("_policy")
             conn.execute(read_sql(f"policies/remove_{kind}_policy.sql"), params)
         elif change.action == "set_schedule":
-            conn.execute(read_sql("policies/set_job_schedule.sql"), {"job_id": change.job_id, "hours": change.hours})
+            conn.execute(read_sql("policies/set_job_schedule.sql"), {"job_id": change.job_id, "hours": change.hours,
+                                                                     "start": params["start"]})
         else:
             raise ValueError(f"unknown policy action {change.action!r}")
 
@@ -199,11 +222,13 @@ def ensure_policies(conn: psycopg.Connection, hypertable: Hypertable, config: Op
     if not apply:
         progress("Dry run: nothing changed (trigger with apply=true to apply)" if changes else "Nothing to change")
         return result
+    starts = staggered_starts(conn.execute(read_sql("maintenance/database_now.sql")).fetchone()[0], desired)
     for _ in range(2):  # a newly added reorder policy gets its schedule in the second pass (alter_job)
         for change in changes:
-            apply_change(conn, hypertable, desired, change, result["notices"].append)
+            apply_change(conn, hypertable, desired, change, starts, result["notices"].append)
             result["applied"].append(change.line())
-            progress(f"Applied {change.line()}")
+            first_run = f"; first run {starts[change.kind]:%Y-%m-%d %H:%M %Z}" if change.kind else ""
+            progress(f"Applied {change.line()}{first_run}")
         changes = plan_policy_changes(desired, read_actual_policies(conn, hypertable))
         if not changes:
             break
