@@ -28,9 +28,9 @@ sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
 from harness.market_data import create_schema  # noqa: E402
 from harness.timescale import TimescaleTarget  # noqa: E402
-from tsdb_ops.paths import read_sql  # noqa: E402
+from tsdb_ops.files import read_sql  # noqa: E402
 from tsdb_ops.timescale.chunks import compress_chunks, list_chunks  # noqa: E402
-from tsdb_ops.timescale.hypertables import resolve_hypertable  # noqa: E402
+from tsdb_ops.timescale.table import resolve_table  # noqa: E402
 
 BENCH_SCHEMA = "bench_compression_report"
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")
@@ -80,7 +80,7 @@ def build(conn, rows: int, now: datetime) -> dict[str, int]:
                  " SELECT timestamp, symbol, 'H1', open, high, low, close FROM market_data"
                  " WHERE timeframe = 'M1' AND extract(minute FROM timestamp) = 0")
     conn.execute("ALTER TABLE market_data SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol')")
-    hypertable = resolve_hypertable(conn, f"{BENCH_SCHEMA}.market_data")
+    hypertable = resolve_table(conn, f"{BENCH_SCHEMA}.market_data")
     chunks = list_chunks(conn, hypertable)
     compress_chunks(conn, chunks[: len(chunks) // 2], lock_timeout_ms=60000, statement_timeout_ms=3_600_000,
                     progress=lambda _: None)
@@ -114,8 +114,8 @@ def main() -> int:
             built = build(conn, rows, datetime.now(UTC))
             print(f"target: {'WASM TimescaleDB' if target.is_wasm else 'TSDB_TEST_DSN'}; built {built} "
                   f"in {time.perf_counter() - started:.1f} s", flush=True)
-            params = {**resolve_hypertable(conn, f"{BENCH_SCHEMA}.market_data").params, "column": "timeframe"}
-            report = [(read_sql(f"reports/{name}.sql"), params)
+            params = {**resolve_table(conn, f"{BENCH_SCHEMA}.market_data").params, "column": "timeframe"}
+            report = [(read_sql(f"timescale/{name}.sql"), params)
                       for name in ("hypertable_compression_summary", "chunk_compression_status", "timeframe_shares")]
             catalog = time_it(conn, report, repeat)
             guide = time_it(conn, [(GUIDE_BY_TIMEFRAME, {})], repeat)

@@ -16,7 +16,8 @@
 Findings go through the alert API: critical to every active channel, warnings to chat; an open alert is not
 repeated within `alert_repeat_window_hours`; a cleared one sends one "resolved". `conclude` writes the run's line
 to `backup_monitor.log`, pings `heartbeat_url` (`/fail` on critical) and **fails the run on any critical
-finding**, after alerting. Each file is hashed once; later runs trust size + mtime + the recorded hash.
+finding**, after alerting. Each file is verified when new or changed, re-hashed at least once per
+`monitor_rehash_days` (7 d) spread over the hourly runs, and a file in a bad state is re-hashed every run.
 
 A backfill or a run for a past hour evaluates freshness, sizes and trends **as of that hour** (the end of its
 data interval, or `run_after` for a manual run); integrity, disk, log errors and failed runs can only look at the
@@ -29,13 +30,14 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param, TriggerRule, chain, task
 
-from tsdb_ops.dag_settings import dag_kwargs
-from tsdb_ops.monitor import tasks
+from tsdb_ops.dag_defaults import dag_kwargs
+from tsdb_ops.tasks import db_backup_monitor as tasks
 
 with DAG(
-    dag_id="db_backup_monitor",
-    params={"summary": Param(False, type="boolean", description="Write the daily summary report in this run")},
-    **dag_kwargs(schedule="0 * * * *", tags=["backup", "monitoring"], doc_md=__doc__),
+    params={"summary": Param(False, type="boolean", title="Write the daily summary now", section="Run",
+                             description="Write the daily summary report in this run")},
+    **dag_kwargs("db_backup_monitor", description="Hourly backup checks (freshness, size, integrity, disk, failed runs) "
+                 "with alerts", tags=["backup", "monitoring"], doc_md=__doc__),
 ):
     @task
     def run_check(name: str, **context) -> dict:

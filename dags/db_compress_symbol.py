@@ -19,21 +19,44 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.config import parse_time_config
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.manual import tasks
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_compress_symbol as tasks
 
 config = parse_time_config()
 
 with DAG(
-    dag_id="db_compress_symbol",
     params={
-        "hypertable": Param(config.hypertable, type="string", description="Hypertable (schema.table or table)"),
-        "symbol": Param("EURUSD", type="string", description="Symbol whose chunks are compressed, e.g. EURUSD"),
-        "older_than_days": Param(config.compress_after_days, type=["integer", "string"],
-                                 description="Compress chunks older than this: days (30) or '30 days' / '4 weeks'"),
-        "dry_run": Param(True, type="boolean", description="Only list the chunks (set false to compress them)"),
+        "hypertable": Param(
+            config.hypertable,
+            title="Hypertable",
+            section="Target",
+            type="string",
+            description="Hypertable (schema.table or table)",
+        ),
+        "symbol": Param(
+            "EURUSD",
+            title="Symbol",
+            section="Target",
+            type="string",
+            description="Symbol whose chunks are compressed, e.g. EURUSD",
+        ),
+        "older_than_days": Param(
+            config.compress_after_days,
+            title="Older than (days)",
+            section="Chunks",
+            type=["integer", "string"],
+            description="Compress chunks older than this: days (30) or '30 days' / '4 weeks'",
+        ),
+        "dry_run": Param(
+            True, title="Dry run", section="Run", type="boolean", description="Only list the chunks (set false to compress them)"
+        ),
     },
-    **dag_kwargs(schedule=None, tags=["manual", "compression"], doc_md=__doc__),
+    **dag_kwargs(
+        "db_compress_symbol",
+        description="Compress the chunks older than an age that hold a symbol's rows (dry run first)",
+        tags=["manual", "compression"],
+        doc_md=__doc__,
+    ),
 ):
     validated = task(tasks.validate_compress_symbol_params, task_id="validate_params")()
     plan = task(tasks.list_chunks_holding_symbol)(validated)

@@ -21,29 +21,60 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.config import parse_time_config
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.manual import tasks
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_crash_recovery_check as tasks
+from tsdb_ops.tasks.sql_steps import sql_step
+from tsdb_ops.timescale.compression_stats import CHUNKS_SQL, SUMMARY_SQL
 
 config = parse_time_config()
 
 with DAG(
-    dag_id="db_crash_recovery_check",
     params={
-        "hypertable": Param(config.hypertable, type="string", description="Hypertable to check"),
-        "compress_after_days": Param(None, type=["null", "integer", "string"],
-                                     description="Compress uncompressed chunks older than this (empty: the policy's age)"),
-        "trigger_weekly_maintenance": Param(True, type="boolean", description="Hand off to db_weekly_maintenance"),
-        "dry_run": Param(True, type="boolean", description="Only check and list (set false to compress and hand off)"),
+        "hypertable": Param(
+            config.hypertable, title="Hypertable", section="Target", type="string", description="Hypertable to check"
+        ),
+        "compress_after_days": Param(
+            None,
+            title="Compress chunks older than (days)",
+            section="Chunks",
+            type=["null", "integer", "string"],
+            description="Compress uncompressed chunks older than this (empty: the policy's age)",
+        ),
+        "trigger_weekly_maintenance": Param(
+            True,
+            title="Hand off to weekly maintenance",
+            section="Run",
+            type="boolean",
+            description="Hand off to db_weekly_maintenance",
+        ),
+        "dry_run": Param(
+            True,
+            title="Dry run",
+            section="Run",
+            type="boolean",
+            description="Only check and list (set false to compress and hand off)",
+        ),
     },
-    **dag_kwargs(schedule=None, tags=["manual", "recovery"], doc_md=__doc__),
+    **dag_kwargs(
+        "db_crash_recovery_check",
+        description="After a crash: job status, chunk health, compression of overdue chunks, hand-off",
+        tags=["manual", "recovery"],
+        doc_md=__doc__,
+    ),
 ):
-    validated = task(tasks.validate_crash_recovery_params, task_id="validate_params")()
+    validated = task(tasks.validate_crash_recovery_params, task_id="validate_params", multiple_outputs=True)()
     job_status = task(tasks.check_job_stats)(validated)
-    chunk_health = task(tasks.check_chunk_health)(validated)
+    summary = sql_step("read_compression_summary", SUMMARY_SQL, parameters=validated["sql_params"])
+    chunks = sql_step("read_chunk_compression", CHUNKS_SQL, parameters=validated["sql_params"])
+    chunk_health = task(tasks.check_chunk_health)(validated, summary.output, chunks.output)
     plan = task(tasks.list_uncompressed_chunks_past_policy)(validated)
     compressed = task(tasks.compress_chunks_past_policy, pool=heavy_pool())(validated, plan)
     handoff = task.short_circuit(tasks.decide_weekly_maintenance_handoff)(validated)
-    weekly = TriggerDagRunOperator(task_id="trigger_weekly_maintenance", trigger_dag_id="db_weekly_maintenance",
-                                   trigger_run_id="after_crash_recovery__{{ run_id }}", skip_when_already_exists=True)
+    weekly = TriggerDagRunOperator(
+        task_id="trigger_weekly_maintenance",
+        trigger_dag_id="db_weekly_maintenance",
+        trigger_run_id="after_crash_recovery__{{ run_id }}",
+        skip_when_already_exists=True,
+    )
 
-    chain(validated, job_status, chunk_health, plan, compressed, handoff, weekly)
+    chain(validated, job_status, [summary, chunks], chunk_health, plan, compressed, handoff, weekly)

@@ -20,27 +20,60 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.config import parse_time_config
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.manual import tasks
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_emergency_space_recovery as tasks
+from tsdb_ops.tasks.sql_steps import sql_step
+from tsdb_ops.timescale.compression_stats import CHUNKS_SQL, SUMMARY_SQL
 
 config = parse_time_config()
 
 with DAG(
-    dag_id="db_emergency_space_recovery",
     params={
-        "hypertable": Param(config.hypertable, type="string", description="Hypertable (schema.table or table)"),
-        "compress_largest": Param(config.emergency_compress_largest_chunks, type="integer", minimum=0,
-                                  description="Compress this many of the largest uncompressed chunks"),
-        "drop_older_than_days": Param(None, type=["null", "integer", "string"],
-                                      description="Also DROP chunks older than this many days (empty: drop nothing)"),
-        "confirm": Param("", type="string", description="To drop: repeat the hypertable's name here"),
-        "dry_run": Param(True, type="boolean", description="Only report and list (set false to act)"),
+        "hypertable": Param(
+            config.hypertable,
+            title="Hypertable",
+            section="Target",
+            type="string",
+            description="Hypertable (schema.table or table)",
+        ),
+        "compress_largest": Param(
+            config.emergency_compress_largest_chunks,
+            title="Compress the N largest chunks",
+            section="Chunks",
+            type="integer",
+            minimum=0,
+            description="Compress this many of the largest uncompressed chunks",
+        ),
+        "drop_older_than_days": Param(
+            None,
+            title="Drop chunks older than (days)",
+            section="Chunks",
+            type=["null", "integer", "string"],
+            description="Also DROP chunks older than this many days (empty: drop nothing)",
+        ),
+        "confirm": Param(
+            "",
+            title="Confirm: hypertable name",
+            section="Run",
+            type="string",
+            description="To drop: repeat the hypertable's name here",
+        ),
+        "dry_run": Param(
+            True, title="Dry run", section="Run", type="boolean", description="Only report and list (set false to act)"
+        ),
     },
-    **dag_kwargs(schedule=None, tags=["manual", "compression", "retention"], doc_md=__doc__),
+    **dag_kwargs(
+        "db_emergency_space_recovery",
+        description="Free disk space fast: compress the largest chunks, optionally drop old ones",
+        tags=["manual", "compression", "retention"],
+        doc_md=__doc__,
+    ),
 ):
-    validated = task(tasks.validate_space_recovery_params, task_id="validate_params")()
-    plan = task(tasks.report_largest_uncompressed_chunks)(validated)
+    validated = task(tasks.validate_space_recovery_params, task_id="validate_params", multiple_outputs=True)()
+    summary = sql_step("read_compression_summary", SUMMARY_SQL, parameters=validated["sql_params"])
+    chunks = sql_step("read_chunk_compression", CHUNKS_SQL, parameters=validated["sql_params"])
+    plan = task(tasks.report_largest_uncompressed_chunks)(validated, summary.output, chunks.output)
     dropped = task(tasks.drop_listed_chunks, pool=heavy_pool())(validated, plan)
     compressed = task(tasks.compress_largest_chunks, pool=heavy_pool(), trigger_rule="none_failed")(validated, plan)
 
-    chain(validated, plan, dropped, compressed)
+    chain(validated, [summary, chunks], plan, dropped, compressed)

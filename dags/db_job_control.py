@@ -15,23 +15,53 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.config import parse_time_config
-from tsdb_ops.dag_settings import dag_kwargs
-from tsdb_ops.manual import tasks
-from tsdb_ops.manual.params import JOB_ACTIONS
+from tsdb_ops.dag_defaults import dag_kwargs
+from tsdb_ops.params import JOB_ACTIONS
+from tsdb_ops.tasks import db_job_control as tasks
 
 config = parse_time_config()
 
 with DAG(
-    dag_id="db_job_control",
     params={
-        "hypertable": Param(config.hypertable, type="string", description="Hypertable whose jobs are listed"),
-        "job": Param("policy_compression", type=["integer", "string"],
-                     description="Job id, or proc name: policy_compression, policy_retention, policy_reorder"),
-        "action": Param("pause", type="string", enum=list(JOB_ACTIONS), description="What to do with the job"),
-        "confirm": Param("", type="string", description="To run the retention policy now: repeat the hypertable's name"),
-        "dry_run": Param(True, type="boolean", description="Only list the jobs and the action (set false to act)"),
+        "hypertable": Param(
+            config.hypertable, title="Hypertable", section="Target", type="string", description="Hypertable whose jobs are listed"
+        ),
+        "job": Param(
+            "policy_compression",
+            title="Job",
+            section="Target",
+            type=["integer", "string"],
+            description="Job id, or proc name: policy_compression, policy_retention, policy_reorder",
+        ),
+        "action": Param(
+            "pause",
+            title="Action",
+            section="Target",
+            type="string",
+            enum=list(JOB_ACTIONS),
+            description="What to do with the job",
+        ),
+        "confirm": Param(
+            "",
+            title="Confirm: hypertable name",
+            section="Run",
+            type="string",
+            description="To run the retention policy now: repeat the hypertable's name",
+        ),
+        "dry_run": Param(
+            True,
+            title="Dry run",
+            section="Run",
+            type="boolean",
+            description="Only list the jobs and the action (set false to act)",
+        ),
     },
-    **dag_kwargs(schedule=None, tags=["manual", "policies"], doc_md=__doc__),
+    **dag_kwargs(
+        "db_job_control",
+        description="Pause, resume or run now one TimescaleDB policy job",
+        tags=["manual", "policies"],
+        doc_md=__doc__,
+    ),
 ):
     validated = task(tasks.list_jobs_and_validate_params)()
     applied = task(tasks.apply_job_action)(validated)

@@ -7,11 +7,13 @@ Procedures" and "Automated Backup Script": one backup set per night, named by th
 1. `check_free_disk_space`: fail before writing anything when the backup volume has less than
    `backup_min_free_bytes` free.
 2. `dump_database`: pg_dump (custom format, `pg_dump_compression`) in `pg_client_image` on `docker_network`;
-   row counts and time ranges per hypertable taken in the dump's own snapshot; `pg_restore -l` verifies it.
+   taken in the dump's own snapshot: row counts, time ranges and chunk counts per hypertable, and each
+   TimescaleDB job's id, procedure, hypertable, `scheduled` and next start (a dump carries no run times: the
+   restore puts the jobs back from this record); `pg_restore -l` verifies it.
 3. `back_up_models_volume`: busybox tars + gzips the `models_volume` (read-only); `tar -t` verifies it.
 4. `back_up_configs`: the `config_files` of the stack project, mode 0600.
-5. `write_manifest`: sizes, sha256, durations, versions and counts; its presence marks the set verified, and it
-   updates the asset `tsdb_ops_verified_backup`.
+5. `write_manifest`: sizes, sha256, durations, versions, counts and jobs (format 2); its presence marks the set
+   verified, and it updates the asset `tsdb_ops_verified_backup`.
 6. `clean_up_old_backups`: sets older than `backup_retention_days`, never the newest
    `backup_min_verified_sets` verified sets; only after every step succeeded.
 
@@ -23,37 +25,23 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, chain, task
 
-from tsdb_ops.backup import nightly
-from tsdb_ops.backup.containers import ArchiveModelsVolumeOperator, DumpDatabaseOperator
-from tsdb_ops.config import load_config
-from tsdb_ops.dag_settings import NIGHTLY_BACKUP_SCHEDULE, dag_kwargs, heavy_pool
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_nightly_backup as tasks
+from tsdb_ops.tasks.containers import ArchiveModelsVolumeOperator, DumpDatabaseOperator
 
-FAILURE = {"on_failure_callback": nightly.BACKUP_FAILURE_CALLBACKS}
+FAILURE = {"on_failure_callback": tasks.BACKUP_FAILURE_CALLBACKS}
 
-with DAG(dag_id="db_nightly_backup", **dag_kwargs(schedule=NIGHTLY_BACKUP_SCHEDULE, tags=["backup"], doc_md=__doc__)):
-
-    @task(**FAILURE)
-    def check_free_disk_space() -> int:
-        return nightly.check_free_disk_space(load_config())
-
-    @task(**FAILURE)
-    def back_up_configs(**context) -> dict:
-        config = load_config()
-        return nightly.back_up_configs(config, nightly.run_set_id(context, config))
-
-    @task(outlets=[nightly.VERIFIED_BACKUP], **FAILURE)
-    def write_manifest(dump: dict, models: dict, configs: dict, **context) -> str:
-        return nightly.write_backup_manifest(context, dump, models, configs)
-
-    @task(**FAILURE)
-    def clean_up_old_backups(**context) -> dict:
-        config = load_config()
-        return nightly.clean_up_old_backups(config, nightly.run_set_id(context, config))
-
-    preflight = check_free_disk_space()
+with DAG(**dag_kwargs(
+    "db_nightly_backup",
+    description="Nightly pg_dump, models and configs backup with manifest, verification and safe retention",
+    tags=["backup"],
+    doc_md=__doc__,
+)):
+    preflight = task(tasks.check_free_disk_space, **FAILURE)()
     dump = DumpDatabaseOperator(task_id="dump_database", pool=heavy_pool(), **FAILURE)
     models = ArchiveModelsVolumeOperator(task_id="back_up_models_volume", **FAILURE)
-    configs = back_up_configs()
-    manifest = write_manifest(dump.output, models.output, configs)
+    configs = task(tasks.back_up_configs, **FAILURE)()
+    manifest = task(tasks.write_manifest, outlets=[tasks.VERIFIED_BACKUP], **FAILURE)(dump.output, models.output, configs)
+    cleanup = task(tasks.clean_up_old_backups, **FAILURE)()
 
-    chain(preflight, dump, models, configs, manifest, clean_up_old_backups())
+    chain(preflight, dump, models, configs, manifest, cleanup)

@@ -18,12 +18,24 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param, task
 
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.maintenance import tasks
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_policy_setup as tasks
 
 with DAG(
-    dag_id="db_policy_setup",
-    params={"apply": Param(False, type="boolean", description="Apply the changes (default: dry run showing the drift)")},
-    **dag_kwargs(schedule=None, tags=["maintenance", "policies"], doc_md=__doc__),
+    params={
+        "apply": Param(
+            False,
+            title="Apply the changes",
+            section="Run",
+            type="boolean",
+            description="Apply the changes (default: dry run showing the drift)",
+        )
+    },
+    **dag_kwargs(
+        "db_policy_setup",
+        description="Ensure compression settings and the compression, reorder and retention policies",
+        tags=["maintenance", "policies"],
+        doc_md=__doc__,
+    ),
 ):
     task(tasks.ensure_policies, pool=heavy_pool())()

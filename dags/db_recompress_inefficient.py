@@ -19,25 +19,54 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.config import parse_time_config
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.manual import tasks
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_recompress_inefficient as tasks
+from tsdb_ops.tasks.sql_steps import sql_step
+from tsdb_ops.timescale.compression_stats import CHUNKS_SQL
 
 config = parse_time_config()
 
 with DAG(
-    dag_id="db_recompress_inefficient",
     params={
-        "hypertable": Param(config.hypertable, type="string", description="Hypertable (schema.table or table)"),
-        "max_saved_percent": Param(config.recompress_max_saved_percent, type="number",
-                                   description="Recompress chunks whose compression saved less than this percent"),
-        "min_chunk_bytes": Param(config.recompress_min_chunk_bytes, type="integer",
-                                 description="Only chunks larger than this before compression (bytes)"),
-        "dry_run": Param(True, type="boolean", description="Only list the chunks (set false to recompress them)"),
+        "hypertable": Param(
+            config.hypertable,
+            title="Hypertable",
+            section="Target",
+            type="string",
+            description="Hypertable (schema.table or table)",
+        ),
+        "max_saved_percent": Param(
+            config.recompress_max_saved_percent,
+            title="Saved less than (%)",
+            section="Chunks",
+            type="number",
+            description="Recompress chunks whose compression saved less than this percent",
+        ),
+        "min_chunk_bytes": Param(
+            config.recompress_min_chunk_bytes,
+            title="Chunks larger than (bytes)",
+            section="Chunks",
+            type="integer",
+            description="Only chunks larger than this before compression (bytes)",
+        ),
+        "dry_run": Param(
+            True,
+            title="Dry run",
+            section="Run",
+            type="boolean",
+            description="Only list the chunks (set false to recompress them)",
+        ),
     },
-    **dag_kwargs(schedule=None, tags=["manual", "compression"], doc_md=__doc__),
+    **dag_kwargs(
+        "db_recompress_inefficient",
+        description="Recompress chunks whose compression saved little (dry run first)",
+        tags=["manual", "compression"],
+        doc_md=__doc__,
+    ),
 ):
-    validated = task(tasks.validate_recompress_params, task_id="validate_params")()
-    plan = task(tasks.list_inefficient_chunks)(validated)
+    validated = task(tasks.validate_recompress_params, task_id="validate_params", multiple_outputs=True)()
+    chunks = sql_step("read_chunk_compression", CHUNKS_SQL, parameters=validated["sql_params"])
+    plan = task(tasks.list_inefficient_chunks)(validated, chunks.output)
     recompressed = task(tasks.recompress_listed_chunks, pool=heavy_pool())(validated, plan)
 
-    chain(validated, plan, recompressed)
+    chain(validated, chunks, plan, recompressed)

@@ -2,7 +2,8 @@
 
 Manual (no schedule), from the Airflow UI's params form. Implements the maintenance guide's "Recovery
 Procedures: Full Database Restore" (database and models), with what the guide leaves out: a copy of what is
-overwritten, TimescaleDB's restore procedure and a check of the result. A dry run (the default) changes nothing
+overwritten, TimescaleDB's restore procedure (shared with `db_restore_verification`), a check of the result and
+the restored policy jobs kept from running until that check passed. A dry run (the default) changes nothing
 and logs exactly what a confirmed run does.
 
 1. `validate_params`: the backup set (default: the newest verified; size and sha256 against its manifest), the
@@ -15,9 +16,19 @@ and logs exactly what a confirmed run does.
    the dump's version); `timescaledb_pre_restore()` for a TimescaleDB set.
 4. `restore_dump`: serial `pg_restore` (never `-j`: parallel restore breaks TimescaleDB), `--clean --if-exists`
    over an existing database, in one transaction for a plain PostgreSQL set.
-5. `end_timescaledb_restore`: `timescaledb_post_restore()`; a teardown, so it also runs when the restore fails.
-6. `compare_with_manifest`: row counts and time ranges per table equal to the manifest.
-7. `restore_models_volume` (param `restore_models`): busybox `tar xzf` of the set's archive into the models
+5. `end_timescaledb_restore`: in one transaction, every restored job unscheduled (a dump carries the jobs but
+   not their run times: each policy would be due at once and retention would drop restored chunks), then
+   `timescaledb_post_restore()`; a teardown, so it also runs when the restore fails (the jobs then stay
+   unscheduled).
+6. `compare_with_manifest`: row counts, time ranges and chunk counts per table equal to the manifest; no restored
+   job scheduled or run yet, the jobs equal to the manifest's record. A difference fails here, jobs unscheduled.
+7. `reschedule_restored_jobs`: each job back as at backup time: scheduled or paused as recorded, next start as
+   recorded; a start less than 15 minutes ahead moves to the job's next slot on its schedule (no recorded start:
+   one schedule interval after the restore), no two starts closer than 2 minutes. A manifest written before job
+   records: the scheduled flags the dump carried, first starts one interval after the restore. Every decision is
+   logged; a job the record cannot place stays unscheduled (WARNING in backup.log; resume it with
+   `db_job_control`).
+8. `restore_models_volume` (param `restore_models`): busybox `tar xzf` of the set's archive into the models
    volume, after clearing it when asked.
 
 Stop the trading stack's writers before a confirmed restore over the live database (the plan shows who is
@@ -26,40 +37,44 @@ connected). Safety dumps are not deleted by retention: remove them when they are
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, chain, task
+from airflow.sdk import DAG, Param, chain, task
 
-from tsdb_ops.config import load_config
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.recovery import restore
-from tsdb_ops.recovery.containers import RestoreBackupOperator, RestoreModelsVolumeOperator, WriteSafetyDumpOperator
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_restore as tasks
+from tsdb_ops.tasks.containers import RestoreBackupOperator, RestoreModelsVolumeOperator, WriteSafetyDumpOperator
 
-with DAG(dag_id="db_restore", params=restore.RESTORE_PARAMS,
-         **dag_kwargs(schedule=None, tags=["manual", "recovery"], doc_md=__doc__)):
-
-    @task
-    def validate_params(**context) -> dict:
-        return restore.validate_restore_params(context["params"], context["dag_run"].run_after)
-
-    @task
-    def prepare_target_database(validated: dict) -> None:
-        restore.skip_in_dry_run(validated, "target database not prepared")
-        restore.prepare_target_database(validated)
-
-    @task
-    def end_timescaledb_restore(validated: dict) -> None:
-        restore.skip_in_dry_run(validated, "timescaledb_post_restore() not run")
-        restore.end_timescaledb_restore(validated)
-
-    @task
-    def compare_with_manifest(validated: dict) -> dict:
-        restore.skip_in_dry_run(validated, "nothing restored to compare")
-        return restore.compare_restored_tables(load_config(), validated)
-
-    validated = validate_params()
+with DAG(
+    params={
+        "set_id": Param("", type="string", title="Backup set",
+                        description="Backup set to restore: its id YYYYMMDD (manifests/backup_<set_id>.json). Empty: the "
+                                    "newest verified set (the dry run names it; pass it here to be sure)."),
+        "target_database": Param("", type="string", title="Target database",
+                                 description="Database to restore into. Empty: the database of the postgres connection. "
+                                             "A database that does not exist is created."),
+        "confirm_database": Param("", type="string", title="Confirm: target database name",
+                                  description="Restoring over an existing database replaces every object of the dump in "
+                                              "it: repeat the target database's name here to allow it."),
+        "restore_models": Param(False, type="boolean", title="Restore the models volume",
+                                description="Also extract the set's models archive into the models volume (files of "
+                                            "the same name are overwritten)."),
+        "clear_models_volume": Param(False, type="boolean", title="Clear the models volume first",
+                                     description="Delete every file in the models volume before extracting (needs "
+                                                 "confirm_models_volume)."),
+        "confirm_models_volume": Param("", type="string", title="Confirm: models volume name",
+                                       description="Repeat the models volume's name to allow clearing it."),
+        "dry_run": Param(True, type="boolean", title="Dry run",
+                         description="Only validate and log what would be done. Set to false to restore."),
+    },
+    **dag_kwargs("db_restore", description="Full restore of a verified backup set, after a safety dump of the target",
+                 tags=["manual", "recovery"], doc_md=__doc__),
+):
+    validated = task(tasks.validate_params)()
     safety_dump = WriteSafetyDumpOperator(task_id="write_safety_dump", validated=validated, pool=heavy_pool())
-    prepare = prepare_target_database(validated)
+    prepare = task(tasks.prepare_target_database)(validated)
     restore_dump = RestoreBackupOperator(task_id="restore_dump", validated=validated, pool=heavy_pool())
-    end_restore = end_timescaledb_restore(validated).as_teardown(setups=prepare)
+    dumped_jobs = task(tasks.end_timescaledb_restore)(validated).as_teardown(setups=prepare)
+    compared = task(tasks.compare_with_manifest)(validated, dumped_jobs)
+    rescheduled = task(tasks.reschedule_restored_jobs)(validated, dumped_jobs)
     models = RestoreModelsVolumeOperator(task_id="restore_models_volume", validated=validated)
 
-    chain(validated, safety_dump, prepare, restore_dump, end_restore, compare_with_manifest(validated), models)
+    chain(validated, safety_dump, prepare, restore_dump, dumped_jobs, compared, rescheduled, models)

@@ -25,24 +25,46 @@ To recover rows from a full backup: restore the set into a new database with `db
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, chain, task
+from airflow.sdk import DAG, Param, chain, task
 
-from tsdb_ops.dag_settings import dag_kwargs, heavy_pool
-from tsdb_ops.recovery import selective_backup
-from tsdb_ops.recovery.containers import DumpTablesOperator
+from tsdb_ops.backup.selective_backup import MODES
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
+from tsdb_ops.tasks import db_selective_backup as tasks
+from tsdb_ops.tasks.containers import DumpTablesOperator
 
-with DAG(dag_id="db_selective_backup", params=selective_backup.SELECTIVE_BACKUP_PARAMS,
-         **dag_kwargs(schedule=None, tags=["manual", "recovery"], doc_md=__doc__)):
-
-    @task
-    def validate_params(**context) -> dict:
-        return selective_backup.validate_selective_backup_params(context["params"], context["dag_run"].run_after)
-
-    @task(pool=heavy_pool())
-    def export_time_ranges(validated: dict) -> list:
-        return selective_backup.export_time_ranges(validated)
-
-    validated = validate_params()
+with DAG(
+    params={
+        "mode": Param("time_range", type="string", enum=list(MODES), title="What to back up",
+                      description="time_range: the rows of one table in [start, end), optionally of one symbol, as a "
+                                  "gzip'd CSV export (what db_selective_recovery reads). tables: pg_dump -Fc -t of the "
+                                  "listed plain tables; a hypertable in the list is exported whole with COPY instead "
+                                  "(pg_dump -t dumps zero rows of it)."),
+        "table": Param("market_data", type="string", title="Table (time_range)",
+                       description="Table to export in mode time_range: table or schema.table."),
+        "start": Param("", type="string", title="Start (time_range)",
+                       description="First time included, ISO 8601 (2026-03-01 or 2026-03-01T12:00:00+00:00; without an "
+                                   "offset: the configured time zone). Empty: 30 days before end."),
+        "end": Param("", type="string", title="End (time_range)",
+                     description="First time NOT included, ISO 8601. Empty: the run's time."),
+        "symbol": Param("", type="string", title="Symbol (time_range)",
+                        description="Export only this symbol (e.g. EURUSD). Empty: every symbol."),
+        "time_column": Param("", type="string", title="Time column (time_range)",
+                             description="Column the range applies to. Empty: the hypertable's time dimension, else the "
+                                         "configured time_column."),
+        "tables": Param(["market_data", "ml_predictions"], type="array", items={"type": "string"}, title="Tables (tables)",
+                        description="Tables to back up in mode tables (the guide's example: market_data, ml_predictions)."),
+        "database": Param("", type="string", title="Database",
+                          description="Database to back up from. Empty: the database of the postgres connection. To "
+                                      "recover rows from a full backup, restore it into a new database with db_restore "
+                                      "and export the range from there."),
+        "dry_run": Param(True, type="boolean", title="Dry run",
+                         description="Only validate and log what would be written. Set to false to write the files."),
+    },
+    **dag_kwargs("db_selective_backup", description="Export a time range or tables (COPY) to a verified file",
+                 tags=["manual", "recovery"], doc_md=__doc__),
+):
+    validated = task(tasks.validate_params)()
     dump = DumpTablesOperator(task_id="dump_plain_tables", validated=validated, pool=heavy_pool())
+    exports = task(tasks.export_time_ranges, pool=heavy_pool())(validated)
 
-    chain(validated, dump, export_time_ranges(validated))
+    chain(validated, dump, exports)

@@ -21,36 +21,36 @@ database, `db_selective_backup` from that database, then this DAG.
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, chain, task
+from airflow.sdk import DAG, Param, chain, task
 
-from tsdb_ops.dag_settings import dag_kwargs
-from tsdb_ops.recovery import selective_recovery
+from tsdb_ops.dag_defaults import dag_kwargs
+from tsdb_ops.tasks import db_selective_recovery as tasks
 
-with DAG(dag_id="db_selective_recovery", params=selective_recovery.SELECTIVE_RECOVERY_PARAMS,
-         **dag_kwargs(schedule=None, tags=["manual", "recovery"], doc_md=__doc__)):
+with DAG(
+    params={
+        "export": Param("", type="string", title="Export manifest",
+                        description="The export to recover from: its manifest relative to backup_root, e.g. "
+                                    "selective/public.market_data_20260302T120000.json (db_selective_backup logs it). "
+                                    "Empty: the newest export of the configured hypertable."),
+        "symbol": Param("", type="string", title="Symbol",
+                        description="Symbol whose rows are recovered, e.g. EURUSD. Empty: the export's symbol (required "
+                                    "when the export holds every symbol)."),
+        "start": Param("", type="string", title="Start",
+                       description="First time recovered, ISO 8601 (without an offset: the configured time zone). "
+                                   "Empty: the export's start."),
+        "end": Param("", type="string", title="End",
+                     description="First time NOT recovered, ISO 8601. Empty: the export's end."),
+        "dry_run": Param(True, type="boolean", title="Dry run",
+                         description="Only validate and log what would be done (nothing is written). Set to false to "
+                                     "insert the missing rows."),
+    },
+    **dag_kwargs("db_selective_recovery", description="Insert the rows of an export that are missing (ON CONFLICT DO NOTHING)",
+                 tags=["manual", "recovery"], doc_md=__doc__),
+):
+    validated = task(tasks.validate_params)()
+    create = task(tasks.create_recovery_table)(validated)
+    load = task(tasks.load_export_into_recovery_table)(validated)
+    insert = task(tasks.insert_missing_rows)(validated)
+    drop = task(tasks.drop_recovery_table)(validated).as_teardown(setups=create)
 
-    @task
-    def validate_params(**context) -> dict:
-        return selective_recovery.validate_selective_recovery_params(context["params"], context["dag_run"].run_after)
-
-    @task
-    def create_recovery_table(validated: dict) -> str:
-        return selective_recovery.create_recovery_table(validated)
-
-    @task
-    def load_export_into_recovery_table(validated: dict) -> int:
-        return selective_recovery.load_export_into_recovery_table(validated)
-
-    @task
-    def insert_missing_rows(validated: dict) -> dict:
-        return selective_recovery.insert_missing_rows(validated)
-
-    @task
-    def drop_recovery_table(validated: dict) -> None:
-        selective_recovery.drop_recovery_table(validated)
-
-    validated = validate_params()
-    create = create_recovery_table(validated)
-    drop = drop_recovery_table(validated).as_teardown(setups=create)
-
-    chain(validated, create, load_export_into_recovery_table(validated), insert_missing_rows(validated), drop)
+    chain(validated, create, load, insert, drop)

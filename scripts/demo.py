@@ -1,8 +1,9 @@
 """The demo: every scheduled DAG once, end to end, on throwaway databases, then a short report.
 
-Starts the test harness's services (a PostgreSQL 15 cluster, the TimescaleDB target — native when TSDB_TEST_DSN
-is set, else the WASM build —, a local SMTP server and webhook receiver; the Docker engine is started by
-`make setup`), loads months of realistic market data, and runs each DAG with `airflow dags test`.
+Starts the test harness's services (a PostgreSQL 15 cluster with native TimescaleDB when `make setup` built it
+from TSDB_SOURCE_TARBALL — else, as a fallback, the WASM build for the TimescaleDB DAGs and a plain table for the
+backups —, a local SMTP server and webhook receiver; the Docker engine is started by `make setup`), loads months
+of realistic market data, and runs each DAG with `airflow dags test`.
 
     make demo                 # run everything once and print the summary
     make standalone           # same setup, then `airflow standalone` to click through the UI
@@ -25,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
+import psycopg  # noqa: E402
+
 from harness.mail import SmtpServer  # noqa: E402
 from harness.market_data import load_market_data  # noqa: E402
 from harness.postgres import PostgresCluster  # noqa: E402
@@ -35,8 +38,9 @@ OUT = ROOT / "demo-output"
 MODELS_VOLUME = "tsdb_ops_demo_models"
 TEST_IMAGES = {"pg_client_image": "tsdb-ops-test/pg-client:15", "busybox_image": "tsdb-ops-test/busybox:latest"}
 
-# (dag id, database it runs against): backups run on PostgreSQL 15 because pg_dump 15 cannot dump the WASM
-# TimescaleDB (PostgreSQL 17); with TSDB_TEST_DSN (native TimescaleDB) everything runs against TimescaleDB.
+# (dag id, database it runs against). With native TimescaleDB everything runs against the one TimescaleDB
+# database, as in production; on the WASM fallback backups run on a plain PostgreSQL 15 table, because pg_dump 15
+# cannot dump the WASM TimescaleDB (PostgreSQL 17).
 DAG_RUNS = [
     ("db_policy_setup", "tsdb"),  # with {"apply": true}: the daily DAG runs the policies this creates
     ("db_daily_cleanup", "tsdb"),
@@ -156,17 +160,16 @@ def main() -> int:
     (OUT / "dag-logs").mkdir(parents=True)
     step("starting PostgreSQL 15, the TimescaleDB target, SMTP and webhook receivers")
     pg = PostgresCluster("demo").start()
-    tsdb = TimescaleTarget().start()
+    tsdb = TimescaleTarget(pg, database="mt5_trading").start()
     smtp, hooks = SmtpServer().start(), WebhookServer().start()
     try:
         now = datetime.now(UTC)
         step(f"loading market data: 3 symbols, H1 bars for {args.months} months, M1 bars for 14 days, one week 6 years old")
         with tsdb.connect() as conn:
             counts = load_market_data(conn, now=now, hypertable=True, h1_days=30 * args.months, m1_days=14, ancient_days=7)
-        backup_dsn = tsdb.dsn() if not tsdb.is_wasm else pg.create_database("mt5_trading")
+        step(f"TimescaleDB: {'WASM fallback (no native build: run make with TSDB_SOURCE_TARBALL)' if tsdb.is_wasm else 'native'}")
+        backup_dsn = tsdb.dsn() if not tsdb.is_wasm else pg.create_database("mt5_trading_backup")
         if tsdb.is_wasm:
-            import psycopg
-
             with psycopg.connect(backup_dsn, autocommit=True) as conn:
                 load_market_data(conn, now=now, hypertable=False, h1_days=30 * args.months, m1_days=14)
         print(f"    rows: {counts}")
@@ -175,7 +178,7 @@ def main() -> int:
         config = {
             "backup_root": str(OUT / "backups"), "log_dir": str(OUT / "logs"), "report_dir": str(OUT / "reports"),
             "docker_network": "host", "db_host_in_docker": "127.0.0.1",
-            "db_port_in_docker": pg.port if tsdb.is_wasm else 5432,
+            "db_port_in_docker": int(psycopg.conninfo.conninfo_to_dict(backup_dsn).get("port", 5432)),
             "models_volume": MODELS_VOLUME, "config_project_dir": str(project),
             "alert_email_to": ["oncall@localhost"], "backup_min_free_bytes": 0, **TEST_IMAGES,
         }

@@ -266,6 +266,10 @@ class OpsConfig:
         6, "Hour (configured time zone) of the monitor run that writes the daily summary", non_negative
     )
     monitor_log_error_pattern: str = _setting(r"ERROR|FAILED|FATAL|PANIC", "Regular expression of error lines in backup.log")
+    monitor_rehash_days: float = _setting(
+        7.0, "Every backup file is re-hashed at least once within this many days (bytes changed with the mtime kept); "
+        "the cost is spread over the hourly runs", positive
+    )
 
     # --- alerting ---
     alert_email_to: list = _setting([], "Recipients of e-mail alerts", emails)

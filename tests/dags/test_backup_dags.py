@@ -31,7 +31,7 @@ def test_nightly_backup_runs_the_guides_steps_in_order_with_retention_last(dags)
 
 def test_every_backup_task_alerts_and_writes_the_error_line_on_failure(dags):
     from tsdb_ops.alerts.task_failure import notify_task_failure
-    from tsdb_ops.backup.nightly import log_backup_failure
+    from tsdb_ops.tasks.db_nightly_backup import log_backup_failure
 
     nightly, _ = dags
     for task in nightly.tasks:
@@ -49,7 +49,7 @@ def test_heavy_database_tasks_take_the_shared_pool(dags):
 
 
 def test_manifest_task_updates_the_verified_backup_asset(dags):
-    from tsdb_ops.backup.nightly import VERIFIED_BACKUP
+    from tsdb_ops.tasks.db_nightly_backup import VERIFIED_BACKUP
 
     nightly, _ = dags
     assert nightly.get_task("write_manifest").outlets == [VERIFIED_BACKUP]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.dag_runs import task_states
+from harness.dag_runs import rendered_fields, task_states
 from harness.market_data import load_market_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,13 +65,16 @@ def test_health_dag_is_scheduled_every_6_hours_and_reports_even_when_a_check_fai
     assert dag.timetable.expression == "30 */6 * * *"
     report = dag.get_task("alert_and_write_health_report")
     assert report.trigger_rule == "all_done"
-    assert {t.task_id for t in report.upstream_list} == {t.task_id for t in dag.tasks} - {report.task_id}
+    assert {t.task_id for t in report.upstream_list} == {t.task_id for t in dag.tasks if t.task_id.startswith("check_")}
 
 
 def test_health_dag_warns_then_fails_on_an_unhealthy_container_after_alerting(health_env, docker_client, webhook_server):
     tag = health_env["tag"]
     first = _dag().test()
     assert set(task_states(first).values()) == {"success"}
+    table_stats = rendered_fields(first, "read_table_stats")
+    assert "pg_stat_user_tables s ON s.relid = c.oid" in table_stats["sql"] and len(table_stats["parameters"]["relids"]) >= 3
+    assert "pg_blocking_pids" in rendered_fields(first, "read_blocked_locks")["sql"]
     reports = sorted((health_env["tmp"] / "reports" / "health").glob("health_*.md"))
     assert len(reports) == 1
     text = reports[0].read_text()

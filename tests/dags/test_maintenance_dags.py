@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.dag_runs import load_dag, task_states
+from harness.dag_runs import load_dag, rendered_fields, task_states
 from harness.market_data import load_market_data
 
 
@@ -47,11 +47,23 @@ def test_policy_setup_then_daily_then_weekly_run_end_to_end_and_rerun_harmlessly
     assert task_states(applied) == {"ensure_policies": "success"}
 
     daily = load_dag("db_daily_cleanup").test()
-    assert task_states(daily) == {"prune_docker_system": "success", "run_retention_and_compression_policies": "success"}
+    assert task_states(daily) == {"prune_docker_system": "success", "find_policy_jobs": "success",
+                                  "run_retention_policy_job": "success", "run_compression_policy_job": "success",
+                                  "check_chunks_after_policies": "success"}
+    run_job = rendered_fields(daily, "run_retention_policy_job")
+    assert run_job["sql"].strip().endswith("CALL run_job(%(job_id)s::int)") and isinstance(run_job["parameters"]["job_id"], int)
     weekly = load_dag("db_weekly_maintenance").test()
     assert set(task_states(weekly).values()) == {"success"}
     weekly_again = load_dag("db_weekly_maintenance").test()
     assert set(task_states(weekly_again).values()) == {"success"}
+    vacuum = rendered_fields(weekly_again, "vacuum_analyze_database")
+    assert vacuum["sql"].strip().endswith("VACUUM (ANALYZE)") and "Guide section" in vacuum["sql"]
+    assert "statement_timeout=3600000ms" in vacuum["hook_params"]["options"]
+    statistics = rendered_fields(weekly_again, "read_chunk_statistics")
+    assert "FROM timescaledb_information.chunks c" in statistics["sql"]
+    assert statistics["parameters"]["schema"] == maintenance_env["schema"]
+    assert "hypertable_compression_stats(%(hypertable)s::regclass)" in rendered_fields(
+        weekly_again, "read_compression_summary")["sql"]
 
     with tsdb.connect() as conn:
         uncompressed_old = conn.execute(

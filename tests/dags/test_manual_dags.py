@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.dag_runs import load_dag, task_states
+from harness.dag_runs import load_dag, rendered_fields, task_states
 from harness.market_data import create_schema, insert_bars
 
 MALICIOUS_SYMBOL = "EURUSD'; DROP TABLE market_data;--"
@@ -137,8 +137,12 @@ def test_emergency_drop_needs_the_confirmation_and_then_drops_exactly_the_listed
     assert listed
 
     run = load_dag("db_emergency_space_recovery").test(run_conf={**conf, "confirm": manual_env["hypertable"]})
-    assert task_states(run) == {"validate_params": "success", "report_largest_uncompressed_chunks": "success",
-                            "drop_listed_chunks": "success", "compress_largest_chunks": "success"}
+    assert task_states(run) == {"validate_params": "success", "read_compression_summary": "success",
+                                "read_chunk_compression": "success", "report_largest_uncompressed_chunks": "success",
+                                "drop_listed_chunks": "success", "compress_largest_chunks": "success"}
+    summary = rendered_fields(run, "read_compression_summary")
+    assert "approximate_row_count(%(hypertable)s::regclass)" in summary["sql"]
+    assert summary["parameters"]["schema"] == manual_env["schema"]
     after = _snapshot(tsdb, manual_env["schema"])
     assert set(before["chunks"]) - set(after["chunks"]) == listed
     assert sum(after["chunks"].values()) == 2
@@ -217,6 +221,7 @@ def test_recompress_dry_run_changes_nothing_and_run_recompresses_only_chunks_abo
 
     run = load_dag("db_recompress_inefficient").test(run_conf={**conf, "dry_run": False})
     assert set(task_states(run).values()) == {"success"}
+    assert "chunk_compression_stats(%(hypertable)s::regclass)" in rendered_fields(run, "read_chunk_compression")["sql"]
     after = _compressed_chunk_ids(tsdb, manual_env["schema"])
     assert {name for name in before if after[name] != before[name]} == expected
     assert all(after[name] is not None for name in sizes)

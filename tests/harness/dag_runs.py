@@ -17,3 +17,14 @@ def load_dag(dag_id: str) -> Any:
 
 def task_states(run: Any) -> dict[str, str]:
     return {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def rendered_fields(run: Any, task_id: str) -> dict[str, Any]:
+    """The rendered template fields of one task of a run, as the UI's Rendered Template tab shows them."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.query(RenderedTaskInstanceFields).filter_by(
+            dag_id=run.dag_id, run_id=run.run_id, task_id=task_id, map_index=-1).one()
+        return dict(row.rendered_fields)

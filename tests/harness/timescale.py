@@ -33,13 +33,13 @@ NATIVE_DATABASE = "tsdb_target"
 
 
 class TimescaleTarget:
-    def __init__(self, cluster: PostgresCluster | None = None) -> None:
+    def __init__(self, cluster: PostgresCluster | None = None, database: str = NATIVE_DATABASE) -> None:
         self.native_dsn = os.environ.get("TSDB_TEST_DSN")
         self.cluster = cluster
         self.port = free_port()
         self._proc: subprocess.Popen[str] | None = None
         if not self.native_dsn and cluster is not None and cluster.timescale:
-            self.native_dsn = cluster.create_database(NATIVE_DATABASE, timescaledb=True)
+            self.native_dsn = cluster.create_database(database, timescaledb=True)
         if not self.native_dsn and os.environ.get("TSDB_REQUIRE_NATIVE") == "1":
             raise RuntimeError(
                 "TSDB_REQUIRE_NATIVE=1 but no native TimescaleDB: run `make setup` with "

@@ -1,8 +1,9 @@
 """db_nightly_backup and db_restore_verification run by dag.test() against PostgreSQL 15 and the Docker engine.
 
-The backup restores: rows equal (checksums over every row), models byte-equal, configs 0600. Faults (database
-stopped or container killed mid-dump, container exit, disk full) leave no file that looks like a backup, keep
-older sets, fail the task, write ERROR to backup.log and alert.
+``market_data`` is a hypertable when the cluster has native TimescaleDB (as in production), a plain table on
+machines without it. The backup restores: rows equal (checksums over every row), models byte-equal, configs 0600.
+Faults (database stopped or container killed mid-dump, container exit, disk full) leave no file that looks like
+a backup, keep older sets, fail the task, write ERROR to backup.log and alert.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import tarfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -25,8 +28,9 @@ from psycopg import sql
 
 from conftest import TEST_BUSYBOX_IMAGE, TEST_PG_CLIENT_IMAGE
 from harness.market_data import load_market_data
-from harness.postgres import PG_BIN, PostgresCluster
+from harness.postgres import PG_BIN, PostgresCluster, native_timescaledb_version
 from tsdb_ops.backup.manifest import list_manifest_paths, read_manifest
+from tsdb_ops.db import DatabaseLogin
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_TOKEN = "SlackTok3nBackup"
@@ -40,16 +44,25 @@ def table_checksums(dsn: str) -> dict[str, tuple]:
         return {t: conn.execute(sql.SQL(CHECKSUM).format(sql.Identifier(t))).fetchone() for t in tables}
 
 
-class BackupRig:
-    """A database with market data, a models volume, a stack project and the config of one backup target."""
+def load_small_market_data(conn: psycopg.Connection, hypertable: bool) -> None:
+    load_market_data(conn, now=NOW, hypertable=hypertable, h1_days=20, m1_days=1, symbols=("EURUSD", "XAUUSD"))
 
-    def __init__(self, cluster: PostgresCluster, docker_client, base: Path, **overrides) -> None:
+
+class BackupRig:
+    """A database with market data, a models volume, a stack project and the config of one backup target.
+
+    ``load`` fills the database (default: a small ``market_data``, a hypertable when the cluster has TimescaleDB);
+    what it returns is kept as ``shape``.
+    """
+
+    def __init__(self, cluster: PostgresCluster, docker_client, base: Path, *,
+                 load: Callable[[psycopg.Connection], Any] | None = None, **overrides) -> None:
         self.cluster, self.docker, self.base = cluster, docker_client, base
         self.tag = uuid.uuid4().hex[:8]
         self.dbname = f"mt5_{self.tag}"
-        self.dsn = cluster.create_database(self.dbname)
+        self.dsn = cluster.create_database(self.dbname, timescaledb=cluster.timescale)
         with psycopg.connect(self.dsn, autocommit=True) as conn:
-            load_market_data(conn, now=NOW, hypertable=False, h1_days=20, m1_days=1, symbols=("EURUSD", "XAUUSD"))
+            self.shape = load(conn) if load else load_small_market_data(conn, cluster.timescale)
         self.models_src = base / "models-src"
         (self.models_src / "lstm").mkdir(parents=True)
         for i in range(3):
@@ -140,14 +153,15 @@ def test_nightly_backup_succeeds_and_writes_one_verified_set(nightly):
     ]
     manifest = read_manifest(rig.backup_root / "manifests" / "backup_20260302.json")
     assert manifest.database == rig.dbname and manifest.server_version.startswith("15.")
-    assert manifest.timescaledb_version is None
+    assert manifest.timescaledb_version == native_timescaledb_version() and manifest.jobs == []
     dump = manifest.artefact("database")
     assert dump.verification.startswith("pg_restore -l: ") and dump.size_bytes == (rig.backup_root / dump.path).stat().st_size
     assert manifest.artefact("models").verification == "tar -t: 6 entries"  # ./, lstm/, 3 weights, meta.json
     with psycopg.connect(rig.dsn) as conn:
         rows, first, last = conn.execute("SELECT count(*), min(timestamp), max(timestamp) FROM market_data").fetchone()
+        chunks = conn.execute("SELECT count(*) FROM show_chunks('market_data')").fetchone()[0] if rig.cluster.timescale else None
     [stats] = manifest.hypertables
-    assert (stats.name, stats.rows) == ("public.market_data", rows)
+    assert (stats.name, stats.rows, stats.chunks) == ("public.market_data", rows, chunks)
     assert (stats.min_time, stats.max_time) == (first.astimezone(UTC).isoformat(), last.astimezone(UTC).isoformat())
 
 
@@ -160,19 +174,34 @@ def test_backup_log_has_the_guides_lines_in_order(nightly):
     assert not [m for m in messages if m.startswith("ERROR")]
 
 
+def restore_with_host_pg_restore(cluster: PostgresCluster, dump: Path, target: str) -> str:
+    """Debian's pg_restore into a new database, between the restore steps the DAGs run; the target's DSN."""
+    from tsdb_ops.backup import restore_steps
+
+    version = native_timescaledb_version() if cluster.timescale else None
+    login = DatabaseLogin(cluster.user, cluster.password, "postgres", "127.0.0.1", cluster.port)
+    restore_steps.prepare_database(login, target, version, create=True)
+    try:
+        subprocess.run([str(PG_BIN / "pg_restore"), "--exit-on-error", "-d", cluster.dsn(target), str(dump)],
+                       check=True, capture_output=True)
+    finally:
+        restore_steps.end_restore_mode(login, target, version)
+    return cluster.dsn(target)
+
+
+def drop_database(cluster: PostgresCluster, name: str) -> None:
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def test_database_dump_restores_into_a_fresh_database_with_equal_rows(nightly):
     rig, _, _ = nightly
     target = f"restored_{rig.tag}"
-    target_dsn = rig.cluster.create_database(target)
     try:
         dump = rig.backup_root / "db" / f"{rig.dbname}_20260302.backup"
-        subprocess.run(
-            [str(PG_BIN / "pg_restore"), "--exit-on-error", "-d", target_dsn, str(dump)], check=True, capture_output=True
-        )
-        assert table_checksums(target_dsn) == table_checksums(rig.dsn)
+        assert table_checksums(restore_with_host_pg_restore(rig.cluster, dump, target)) == table_checksums(rig.dsn)
     finally:
-        with psycopg.connect(rig.cluster.dsn(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target)))
+        drop_database(rig.cluster, target)
 
 
 def test_models_tarball_restores_byte_equal_into_a_fresh_volume(nightly, tmp_path):
@@ -218,6 +247,7 @@ def test_restore_verification_restores_the_newest_set_and_matches_its_manifest(n
     assert str(dag_run.state) == "success", states
     report = json.loads((Path(rig.config["report_dir"]) / "restore_check_20260302.json").read_text())
     assert report["ok"] and [t["name"] for t in report["tables"]] == ["public.market_data"]
+    assert report["jobs"] == [] and report["jobs_recorded"]
     assert rig.backup_log()[-1].endswith("Restore verification of backup set 20260302 passed: 1 tables match the manifest")
     with psycopg.connect(rig.cluster.dsn()) as conn:  # the scratch database was dropped
         scratch = rig.config["restore_scratch_database"]

@@ -11,13 +11,29 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from harness.market_data import create_schema, load_market_data
 from harness.postgres import PostgresCluster
 from tsdb_ops.config import OpsConfig
+from tsdb_ops.files import read_sql
 from tsdb_ops.health import bloat, compression, containers, indexes, jobs, locks, queries
 from tsdb_ops.health.result import CheckResult
-from tsdb_ops.health.target import HealthTargetError, resolve_health_target
+from tsdb_ops.health.target import resolve_health_target
+from tsdb_ops.timescale.jobs import NO_RUNS_NOTE
+from tsdb_ops.timescale.table import TableError
+
+
+def _rows(conn: psycopg.Connection, sql_file: str, params: dict | None = None) -> list[dict]:
+    """What the DAG's SQL step of ``sql_file`` hands to its check: the rows as dicts."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(read_sql(sql_file), params).fetchall()
+
+
+def _bloat(conn: psycopg.Connection, target, config: OpsConfig) -> CheckResult:
+    return bloat.judge_bloat(target, _rows(conn, bloat.TABLE_STATS_SQL, target.sql_params),
+                             _rows(conn, indexes.INDEX_STATS_SQL, target.sql_params), config)
+
 
 NOW = datetime.now(UTC)
 
@@ -78,9 +94,10 @@ def test_blocked_lock_is_reported_with_blocked_and_blocking_pids_and_masked_stat
             target=lambda: outcome.append(waiter.execute("SELECT count(*) FROM market_data").fetchone()), daemon=True
         )
         thread.start()
-        target = resolve_health_target(observer, "market_data")
-        result = _until(lambda: locks.check_locks(observer, target, config), lambda r: bool(r.findings))
-        quiet = locks.check_locks(observer, target, OpsConfig())  # default limits: a wait of seconds is not a finding
+        result = _until(lambda: locks.judge_locks(_rows(observer, locks.BLOCKED_LOCKS_SQL), config),
+                        lambda r: bool(r.findings))
+        # default limits: a wait of seconds is not a finding
+        quiet = locks.judge_locks(_rows(observer, locks.BLOCKED_LOCKS_SQL), OpsConfig())
     finally:
         holder.rollback()
         holder.close()
@@ -104,16 +121,16 @@ def test_deleted_rows_show_as_dead_tuple_percentage_and_estimated_table_bloat(pg
                                      "health_bloat_min_bytes": 0, "health_bloat_max_percent": 30})
     with psycopg.connect(pg_market, autocommit=True) as conn:
         target = resolve_health_target(conn, "public.market_data")
-        fresh = bloat.check_bloat(conn, target, config)
+        fresh = _bloat(conn, target, config)
         with psycopg.connect(pg_market, autocommit=True) as deleter:  # its statistics are flushed when it closes
             deleted = deleter.execute(
                 "DELETE FROM market_data WHERE timeframe = 'M1' OR extract(hour FROM timestamp) < 12").rowcount
         conn.execute("ANALYZE market_data")
         total = deleted + conn.execute("SELECT count(*) FROM market_data").fetchone()[0]
-        after = _until(lambda: bloat.check_bloat(conn, target, config),
+        after = _until(lambda: _bloat(conn, target, config),
                        lambda r: any(f.key.startswith("health.dead_tuples.") for f in r.findings))
 
-    assert fresh.findings == [] and not target.is_hypertable and target.relids == [target.relid]
+    assert fresh.findings == [] and not target.table.is_hypertable and target.relids == [target.table.relid]
     keys = {f.key: f for f in after.findings}
     dead = keys["health.dead_tuples.public.market_data"]
     assert dead.facts["dead_tuples"] == deleted
@@ -161,7 +178,7 @@ def test_slow_statements_are_reported_when_pg_stat_statements_is_loaded():
 
 
 def test_unknown_table_fails_with_the_setting_to_fix(pg_market):
-    with psycopg.connect(pg_market, autocommit=True) as conn, pytest.raises(HealthTargetError, match="'hypertable'"):
+    with psycopg.connect(pg_market, autocommit=True) as conn, pytest.raises(TableError, match="'hypertable'"):
         resolve_health_target(conn, "public.no_such_table")
 
 
@@ -180,14 +197,14 @@ def test_hypertable_tuples_and_indexes_are_summed_over_its_chunks(tsdb, tsdb_sch
         parent_live = conn.execute("SELECT coalesce(n_live_tup, 0) FROM pg_stat_user_tables WHERE relid = %s::regclass",
                                    (table,)).fetchone()[0]
         target = resolve_health_target(conn, f"{tsdb_schema}.market_data")
-        dead = _until(lambda: bloat.check_bloat(conn, target, config), lambda r: bool(r.findings),
+        dead = _until(lambda: _bloat(conn, target, config), lambda r: bool(r.findings),
                       seconds=1 if tsdb.is_wasm else 20)
-        usage = indexes.check_index_usage(conn, target, config)
+        usage = indexes.judge_index_usage(target, _rows(conn, indexes.INDEX_STATS_SQL, target.sql_params), config)
         # n_live_tup is the statistics' estimate (ANALYZE samples), not count(*): compare with the chunks' own stats.
         chunk_live = conn.execute("SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relid IN "
                                   "(SELECT show_chunks(%s::regclass))", (table,)).fetchone()[0]
 
-    assert target.is_hypertable and len(target.relids) == chunks >= 5
+    assert target.table.is_hypertable and len(target.relids) == chunks >= 5
     assert parent_live == 0  # the parent the guide's query read is empty
     assert f"{tsdb_schema}.market_data: {chunk_live} live" in dead.notes[0] and f"over {chunks} chunk(s)" in dead.notes[0]
     assert chunk_live == pytest.approx(rows, rel=0.05)
@@ -248,7 +265,7 @@ def test_failing_timescaledb_job_is_reported(tsdb, tsdb_schema):
     if tsdb.is_wasm:
         # Verified on the WASM build: a failing run_job leaves job_stats at 0 failures and job_errors empty, and
         # no scheduler runs jobs, so the check can only say that no job has run.
-        assert jobs.NO_RUNS_NOTE in result.notes and result.findings == []
+        assert NO_RUNS_NOTE in result.notes and result.findings == []
         pytest.skip("WASM TimescaleDB records no job run (no scheduler; run_job failures are not stored): "
                     "set TSDB_TEST_DSN to a native TimescaleDB to check the failed-job finding")
     finding = next(f for f in result.findings if f.key == key)

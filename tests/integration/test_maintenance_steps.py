@@ -1,26 +1,30 @@
-"""Weekly steps, the daily policy run and policy setup against the harness's TimescaleDB; VACUUM on PostgreSQL 15."""
+"""Weekly steps, the daily policy run and policy setup against the harness's TimescaleDB."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from harness.market_data import load_market_data
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.maintenance.policy_run import run_policies
+from tsdb_ops.files import read_sql
+from tsdb_ops.maintenance.policy_run import judge_policy_run, prepare_policy_run
 from tsdb_ops.maintenance.policy_setup import ensure_policies
 from tsdb_ops.maintenance.weekly import (
-    MaintenanceError,
+    CHUNK_STATISTICS_SQL,
+    VACUUM_ANALYZE_SQL,
+    analyze_stale_chunks,
     compress_old_chunks,
     drop_old_chunks,
-    update_chunk_statistics,
-    vacuum_analyze,
 )
 from tsdb_ops.timescale.chunks import list_chunks
-from tsdb_ops.timescale.hypertables import resolve_hypertable
+from tsdb_ops.timescale.jobs import run_job
+from tsdb_ops.timescale.table import resolve_table
 
 DROP_AGE_DAYS = 300  # the ancient rows are 400 days old: older than this, as 6-year-old rows are older than 5 years
 
@@ -49,7 +53,7 @@ def _rows_newer_than(conn: psycopg.Connection, table: str, days: int) -> int:
 def test_weekly_steps_drop_ancient_compress_old_keep_new_and_rows_and_rerun_harmlessly(tsdb, market):
     progress: list[str] = []
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market.hypertable)
+        hypertable = resolve_table(conn, market.hypertable)
         ensure_policies(conn, hypertable, market, apply=False, progress=progress.append)  # dry run: compression off
         conn.execute(f"ALTER TABLE {market.hypertable} SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol')")
         kept_rows = _rows_newer_than(conn, market.hypertable, DROP_AGE_DAYS)
@@ -58,8 +62,10 @@ def test_weekly_steps_drop_ancient_compress_old_keep_new_and_rows_and_rerun_harm
 
         dropped = drop_old_chunks(conn, hypertable, market, progress.append)
         compressed = compress_old_chunks(conn, hypertable, market, progress.append)
-        vacuum_analyze(conn, market)
-        statistics = update_chunk_statistics(conn, hypertable, market, started, progress.append)
+        conn.execute(read_sql(VACUUM_ANALYZE_SQL))  # the DAG's SQL step (autocommit session)
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(read_sql(CHUNK_STATISTICS_SQL), hypertable.params).fetchall()
+        statistics = analyze_stale_chunks(conn, rows, market, started, progress.append)
 
         chunks = list_chunks(conn, hypertable)
         now = datetime.now(UTC)
@@ -81,7 +87,7 @@ def test_weekly_steps_drop_ancient_compress_old_keep_new_and_rows_and_rerun_harm
 def test_policy_setup_dry_run_changes_nothing_apply_converges_and_re_adds_a_missing_policy(tsdb, market):
     lines: list[str] = []
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market.hypertable)
+        hypertable = resolve_table(conn, market.hypertable)
         dry = ensure_policies(conn, hypertable, market, apply=False, progress=lines.append)
         assert len(dry["drift"]) == 4 and dry["applied"] == []
         assert any("timeframe" in advice for advice in dry["advice"])
@@ -110,14 +116,14 @@ def test_policy_setup_reads_a_never_run_job_at_minus_infinity_and_staggers_every
     from tsdb_ops.timescale.jobs import find_policy_jobs, job_stats
 
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market.hypertable)
+        hypertable = resolve_table(conn, market.hypertable)
         ensure_policies(conn, hypertable, market, apply=True, progress=lambda _: None)
         reorder = find_policy_jobs(conn, hypertable, "reorder")[0]
         conn.execute("SELECT alter_job(%s, schedule_interval => interval '1 day')", (reorder.job_id,))
         assert conn.execute("SELECT next_start::text FROM timescaledb_information.jobs WHERE job_id = %s",
                             (reorder.job_id,)).fetchone()[0] == "-infinity"
         assert find_policy_jobs(conn, hypertable, "reorder")[0].next_start is None
-        assert job_stats(conn, [reorder.job_id]).get(reorder.job_id, {}).get("next_start") is None
+        assert [row["next_start"] for row in job_stats(conn, [reorder.job_id])] == [None]
 
         lines: list[str] = []
         result = ensure_policies(conn, hypertable, market, apply=True, progress=lines.append)
@@ -126,33 +132,26 @@ def test_policy_setup_reads_a_never_run_job_at_minus_infinity_and_staggers_every
         now = conn.execute("SELECT now()").fetchone()[0]
     starts = sorted(job.next_start for job in jobs.values())
     assert len(starts) == 3 and all(start is not None and start > now for start in starts), jobs
-    assert all(later - earlier >= timedelta(hours=2, minutes=59) for earlier, later in zip(starts, starts[1:])), starts
+    assert all(later - earlier >= timedelta(hours=2, minutes=59) for earlier, later in itertools.pairwise(starts)), starts
     assert any("first run" in line for line in lines)
+
+
+def _run_policies(conn, hypertable):
+    """What db_daily_cleanup does: find the jobs, CALL run_job for each (its SQL steps), judge by the chunks."""
+    start = prepare_policy_run(conn, hypertable)
+    for job_id in start.jobs.values():
+        run_job(conn, job_id)
+    return judge_policy_run(conn, hypertable, start)
 
 
 def test_daily_policy_run_drops_past_retention_compresses_past_policy_and_judges_by_chunks(tsdb, market):
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market.hypertable)
+        hypertable = resolve_table(conn, market.hypertable)
         ensure_policies(conn, hypertable, market, apply=True, progress=lambda _: None)
-        report = run_policies(conn, hypertable, progress=lambda _: None)
-        again = run_policies(conn, hypertable, progress=lambda _: None)
+        report = _run_policies(conn, hypertable)
+        again = _run_policies(conn, hypertable)
     assert report.problems == [] and report.chunks_after < report.chunks_before
     assert len(report.dropped) >= 1 and len(report.newly_compressed) >= 10
     assert again.problems == [] and again.dropped == [] and again.newly_compressed == []
     if tsdb.is_wasm:
         assert "no run recorded" in report.job_stats_note
-
-
-def test_vacuum_analyze_runs_on_postgres15_only_with_autocommit(pg15):
-    dsn = pg15.create_database(f"vac_{uuid.uuid4().hex[:8]}")
-    config = OpsConfig()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g")
-        conn.execute("DELETE FROM t WHERE id % 2 = 0")
-        vacuum_analyze(conn, config)
-        assert conn.execute("SHOW lock_timeout").fetchone()[0] == "5s"
-        stats = conn.execute("SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL, n_live_tup"
-                             " FROM pg_stat_user_tables WHERE relname = 't'").fetchone()
-        assert stats == (True, True, 500)
-    with psycopg.connect(dsn) as conn, pytest.raises(MaintenanceError, match="autocommit"):
-        vacuum_analyze(conn, config)

@@ -9,12 +9,12 @@ import pytest
 
 from harness.market_data import create_schema, insert_bars
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.manual.chunk_plan import ManualRunError, resolve_param_hypertable
-from tsdb_ops.manual.compress_symbol import plan_symbol_compression, require_symbol_rows
-from tsdb_ops.manual.job_control import apply_job_action, plan_job_action, select_job
-from tsdb_ops.manual.params import ParamError
-from tsdb_ops.manual.recompress import RecompressCandidate, recompress_chunks
-from tsdb_ops.manual.space_recovery import drop_planned_chunks
+from tsdb_ops.maintenance.chunk_plan import MaintenanceError, resolve_param_hypertable
+from tsdb_ops.maintenance.compress_symbol import plan_symbol_compression, require_symbol_rows
+from tsdb_ops.maintenance.job_control import apply_job_action, plan_job_action, select_job
+from tsdb_ops.maintenance.recompress import RecompressCandidate, recompress_chunks
+from tsdb_ops.maintenance.space_recovery import drop_planned_chunks
+from tsdb_ops.params import ParamError
 from tsdb_ops.timescale.chunks import list_chunks
 from tsdb_ops.timescale.jobs import find_policy_jobs
 
@@ -68,7 +68,7 @@ def test_drop_is_rolled_back_when_it_would_drop_a_chunk_the_plan_did_not_list(ma
     hypertable = resolve_param_hypertable(conn, table)
     chunks = list_chunks(conn, hypertable)
     cutoff = chunks[2].range_end
-    with pytest.raises(ManualRunError, match="would also drop chunks the plan did not list"):
+    with pytest.raises(MaintenanceError, match="would also drop chunks the plan did not list"):
         drop_planned_chunks(conn, hypertable, cutoff, [str(chunks[0])], config, lambda _: None)
     assert len(list_chunks(conn, hypertable)) == len(chunks)
     progress: list[str] = []
@@ -91,7 +91,7 @@ def test_recompression_keeps_the_chunk_compressed_with_every_row(market):
     assert result == {"recompressed": [str(chunk)]}
     assert next(c for c in list_chunks(conn, hypertable) if c.name == chunk.name).is_compressed
     assert conn.execute(f"SELECT count(*), sum(close) FROM {table}").fetchone() == rows
-    with pytest.raises(ManualRunError, match="1 of 1 chunks were not recompressed"):
+    with pytest.raises(MaintenanceError, match="1 of 1 chunks were not recompressed"):
         recompress_chunks(conn, [RecompressCandidate("_timescaledb_internal", "no_such_chunk", 1, 1)], config,
                           lambda _: None)
 

@@ -1,10 +1,13 @@
 """Integrity of generated backup dirs of real artefacts (pg_dump 15 custom files, gzipped tarballs, manifests),
-dumps listed by pg_restore -l in a container of the PostgreSQL client image: each file verified once."""
+dumps listed by pg_restore -l in a container of the PostgreSQL client image: each file verified once when new or
+changed, then re-hashed on the rolling schedule, driven here by the runs' ``now`` instead of waiting."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +17,9 @@ import pytest
 from conftest import TEST_PG_CLIENT_IMAGE
 from harness.backup_dirs import make_dump, write_backup_set
 from harness.market_data import load_market_data
+from tsdb_ops.alerts.monitor_alerts import publish_findings
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.monitor.verification import container_dump_lister, verify_backups
+from tsdb_ops.monitor.verification import STATE_FILE, container_dump_lister, verify_backups
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -45,6 +49,24 @@ def rewrite_manifest_for(root: Path, set_id: str, index: int, path: Path) -> Non
     data = json.loads(manifest.read_text())
     data["artefacts"][index].update(size_bytes=path.stat().st_size, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
     manifest.write_text(json.dumps(data))
+
+
+def corrupt_keeping_size_and_mtime(path: Path, spare: Path) -> tuple[str, str]:
+    """Keep a good copy (``cp -p``), flip one byte in place, put the mtime back (``touch -r``): what bit rot or a
+    careless repair leaves. Returns the sha256 before and after."""
+    subprocess.run(["cp", "-p", str(path), str(spare)], check=True)
+    good = hashlib.sha256(path.read_bytes()).hexdigest()
+    with open(path, "r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        byte = handle.read(1)
+        handle.seek(-1, 1)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    subprocess.run(["touch", "-r", str(spare), str(path)], check=True)
+    return good, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def size_and_mtime(path: Path) -> tuple[int, int]:
+    return path.stat().st_size, path.stat().st_mtime_ns
 
 
 def test_each_file_is_verified_once_then_trusted_by_size_mtime_and_hash(tmp_path, real_dump, lister):
@@ -120,3 +142,72 @@ def test_when_the_dump_reader_cannot_run_nothing_is_recorded(tmp_path, real_dump
     with pytest.raises(RuntimeError, match=r"no-such-image:0.*is not on the Docker engine"):
         verify_backups(str(tmp_path), broken)
     assert not (tmp_path / ".monitor_verified.json").exists()
+
+
+def test_bytes_changed_with_the_mtime_put_back_are_noticed_within_the_window(tmp_path, tmp_path_factory, real_dump,
+                                                                              lister):
+    write_sets(tmp_path, real_dump, 3)
+    t0 = NOW.timestamp()
+    pace = {"rehash_days": 1, "rehash_min_bytes": 1}  # a 23 h cycle even for this small set: the schedule decides
+    assert verify_backups(str(tmp_path), lister, now=t0, **pace).files_verified_now == 9
+    dump = sorted((tmp_path / "db").iterdir())[-1]
+    before = size_and_mtime(dump)
+    good, bad = corrupt_keeping_size_and_mtime(dump, tmp_path_factory.mktemp("spare") / dump.name)
+    assert size_and_mtime(dump) == before and good != bad
+    rehashed_before = []
+    for hour in range(1, 25):  # hourly runs over the one-day window
+        inventory = verify_backups(str(tmp_path), lister, now=t0 + hour * 3600, **pace)
+        if inventory.problems:
+            break
+        rehashed_before.append(inventory.files_rehashed)
+    assert inventory.problems, "not noticed within the window"
+    [problem] = inventory.problems
+    assert problem.message == (f"Integrity check failed for db/{dump.name}: sha256 {bad[:12]}... differs from the "
+                               f"manifest's {good[:12]}...")
+    assert inventory.files_verified_now == 1
+    assert sum(rehashed_before) <= 8  # spread over the runs: each other file at most once before it, not each run
+
+
+def test_a_good_copy_put_back_with_cp_p_resolves_the_critical(tmp_path, tmp_path_factory, real_dump, lister,
+                                                              airflow_home, webhook_server, monkeypatch):
+    write_sets(tmp_path, real_dump, 2)
+    t0 = NOW.timestamp()
+    verify_backups(str(tmp_path), lister, now=t0)
+    dump = sorted((tmp_path / "db").iterdir())[-1]
+    spare = tmp_path_factory.mktemp("spare") / dump.name
+    corrupt_keeping_size_and_mtime(dump, spare)
+    key = f"backup.integrity.db/{dump.name}"
+    found = verify_backups(str(tmp_path), lister, now=t0 + 3600)  # the default pace re-reads a set this small each run
+    assert [p.key for p in found.problems] == [key] and found.files_rehashed == 6
+
+    tag = uuid.uuid4().hex[:10]
+    monkeypatch.setenv("AIRFLOW_CONN_TSDB_DISCORD", json.dumps({
+        "conn_type": "discord", "host": webhook_server.url(f"/{tag}/discord"),
+        "extra": {"webhook_endpoint": "webhooks/1/integrity-token"}}))
+    config = OpsConfig.from_mapping({"log_dir": str(tmp_path_factory.mktemp("logs")), "critical_channels": ["discord"]})
+    scope = f"test.integrity.{tag}"
+    assert publish_findings(scope, found.problems, config=config, now=NOW + timedelta(hours=1)).sent == [key]
+
+    subprocess.run(["cp", "-p", str(spare), str(dump)], check=True)
+    recorded = json.loads((tmp_path / STATE_FILE).read_text())[f"db/{dump.name}"]
+    assert list(size_and_mtime(dump)) == recorded["signature"][:2]  # size and mtime cannot tell: only the content
+    # A pace under which no rolling re-hash is due: the bad state alone has the file read again.
+    repaired = verify_backups(str(tmp_path), lister, now=t0 + 7200, rehash_days=365, rehash_min_bytes=1)
+    assert (repaired.problems, repaired.files_verified_now) == ([], 1)  # hashed, matched, listed by pg_restore -l
+    assert publish_findings(scope, repaired.problems, config=config, now=NOW + timedelta(hours=2)).resolved == [key]
+    assert [p.json["content"].split(" ", 1)[0] for p in webhook_server.posts if tag in p.path] == [
+        "**CRITICAL**", "**RESOLVED**"]
+    assert verify_backups(str(tmp_path), lister, now=t0 + 10800).files_verified_now == 0  # trusted again
+
+
+def test_a_record_from_before_the_schedule_is_kept_and_completed_without_listing_again(tmp_path, real_dump, lister):
+    write_sets(tmp_path, real_dump, 2)
+    verify_backups(str(tmp_path), lister)
+    state_file = tmp_path / STATE_FILE
+    old_record = {path: {"signature": entry["signature"], "problem": entry["problem"]}
+                  for path, entry in json.loads(state_file.read_text()).items()}
+    state_file.write_text(json.dumps(old_record))
+    upgraded = verify_backups(str(tmp_path), lister)
+    assert (upgraded.problems, upgraded.files_verified_now, upgraded.files_rehashed) == ([], 0, 6)
+    record = json.loads(state_file.read_text())
+    assert all(entry["sha256"] and entry["hashed_at"] for entry in record.values())

@@ -10,8 +10,8 @@ import pytest
 from harness.market_data import load_market_data
 from tsdb_ops.timescale.chunks import Chunk, compress_chunks, list_chunks
 from tsdb_ops.timescale.compression_stats import compression_status
-from tsdb_ops.timescale.hypertables import HypertableError, resolve_hypertable
 from tsdb_ops.timescale.jobs import find_policy_jobs, run_job
+from tsdb_ops.timescale.table import TableError, resolve_table
 
 
 @pytest.fixture
@@ -30,19 +30,19 @@ def market(tsdb):
 
 def test_resolve_hypertable_names_schema_and_rejects_non_hypertables(tsdb, market):
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market)
+        hypertable = resolve_table(conn, market)
         assert str(hypertable) == market
-        with pytest.raises(HypertableError, match="is not a TimescaleDB hypertable"):
-            resolve_hypertable(conn, market.replace("market_data", "ml_predictions"))
-        with pytest.raises(HypertableError, match="does not exist"):
-            resolve_hypertable(conn, market.replace("market_data", "no_such_table"))
-        with pytest.raises(HypertableError, match="must be a table name"):
-            resolve_hypertable(conn, "market_data; DROP TABLE x")
+        with pytest.raises(TableError, match="is not a TimescaleDB hypertable"):
+            resolve_table(conn, market.replace("market_data", "ml_predictions"))
+        with pytest.raises(TableError, match="does not exist"):
+            resolve_table(conn, market.replace("market_data", "no_such_table"))
+        with pytest.raises(TableError, match="must be a table name"):
+            resolve_table(conn, "market_data; DROP TABLE x")
 
 
 def test_list_chunks_older_than_follows_show_chunks_and_qualifies_names(tsdb, market):
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market)
+        hypertable = resolve_table(conn, market)
         every = list_chunks(conn, hypertable)
         old = list_chunks(conn, hypertable, older_than_days=30)
         expected = {r[0] for r in conn.execute(
@@ -55,7 +55,7 @@ def test_list_chunks_older_than_follows_show_chunks_and_qualifies_names(tsdb, ma
 def test_compress_chunks_one_per_transaction_keeps_work_when_one_chunk_fails(tsdb, market):
     progress: list[str] = []
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market)
+        hypertable = resolve_table(conn, market)
         old = list_chunks(conn, hypertable, older_than_days=30)
         bogus = Chunk("_timescaledb_internal", "no_such_chunk", None, None, False)
         run = compress_chunks(conn, [old[0], bogus, *old[1:]], lock_timeout_ms=2000, statement_timeout_ms=60000,
@@ -69,7 +69,7 @@ def test_compress_chunks_one_per_transaction_keeps_work_when_one_chunk_fails(tsd
 
 def test_policy_jobs_are_found_by_proc_name_and_run_now(tsdb, market):
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market)
+        hypertable = resolve_table(conn, market)
         conn.execute("SELECT add_compression_policy(%s::regclass, interval '14 days')", (market,))
         [job] = find_policy_jobs(conn, hypertable, "compression")
         assert job.kind == "compression" and job.config["compress_after"] == "14 days"
@@ -81,7 +81,7 @@ def test_policy_jobs_are_found_by_proc_name_and_run_now(tsdb, market):
 
 def test_compression_status_equals_timescaledbs_own_functions(tsdb, market):
     with tsdb.connect() as conn:
-        hypertable = resolve_hypertable(conn, market)
+        hypertable = resolve_table(conn, market)
         compress_chunks(conn, list_chunks(conn, hypertable, older_than_days=20), lock_timeout_ms=2000,
                         statement_timeout_ms=60000)
         conn.execute(f"ANALYZE {market}")

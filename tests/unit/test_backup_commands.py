@@ -1,12 +1,15 @@
-"""The container scripts: custom format, configured compression, partial name, verification, no password."""
+"""The container scripts (custom format, configured compression, partial name, verification, no password) and the
+comparison of restored tables with the manifest."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from tsdb_ops.backup.commands import models_tar_script, parse_output, pg_dump_script, pg_restore_script
 from tsdb_ops.backup.manifest import HypertableStats
-from tsdb_ops.backup.restore_check import compare_with_manifest
+from tsdb_ops.backup.restore_steps import compare_tables
 
 
 def test_pg_dump_script_writes_custom_format_to_the_partial_name_in_the_snapshot_and_lists_it():
@@ -39,18 +42,28 @@ def test_container_output_is_parsed_from_its_last_lines():
         parse_output(["pg_dump: error: something"])
 
 
-STATS = HypertableStats("public.market_data", 100, "2026-01-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00")
+STATS = HypertableStats("public.market_data", 100, "2026-01-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00", 18, 13)
+FORMAT_1 = HypertableStats("public.market_data", 100, STATS.min_time, STATS.max_time)  # no chunk counts recorded
 
 
-@pytest.mark.parametrize(("restored", "keys"), [
-    ([STATS], []),
-    ([HypertableStats("public.market_data", 99, STATS.min_time, STATS.max_time)], ["restore_check.public.market_data.differs"]),
-    ([HypertableStats("public.market_data", 100, STATS.min_time, "2026-02-28T00:00:00+00:00")],
-     ["restore_check.public.market_data.differs"]),
-    ([], ["restore_check.public.market_data.missing"]),
-    ([STATS, HypertableStats("public.ticks", 1, None, None)], ["restore_check.public.ticks.unexpected"]),
+@pytest.mark.parametrize(("expected", "restored", "keys"), [
+    (STATS, [STATS], []),
+    (STATS, [replace(STATS, rows=99)], ["restore_check.public.market_data.differs"]),
+    (STATS, [replace(STATS, max_time="2026-02-28T00:00:00+00:00")], ["restore_check.public.market_data.differs"]),
+    (STATS, [replace(STATS, chunks=10)], ["restore_check.public.market_data.differs"]),
+    (STATS, [replace(STATS, compressed_chunks=0)], ["restore_check.public.market_data.differs"]),
+    (FORMAT_1, [STATS], []),
+    (STATS, [], ["restore_check.public.market_data.missing"]),
+    (STATS, [STATS, HypertableStats("public.ticks", 1, None, None)], ["restore_check.public.ticks.unexpected"]),
 ])
-def test_restore_comparison_reports_each_differing_table(restored, keys):
-    findings = compare_with_manifest([STATS], restored)
+def test_restore_comparison_reports_each_differing_table_and_chunk_counts_only_when_recorded(expected, restored, keys):
+    findings = compare_tables([expected], restored)
     assert [f.key for f in findings] == keys
     assert all(f.severity == "critical" for f in findings)
+
+
+def test_a_lost_chunk_is_named_with_the_chunk_counts():
+    [finding] = compare_tables([STATS], [replace(STATS, rows=90, chunks=17)])
+    assert finding.message == ("public.market_data restored 90 rows 2026-01-01T00:00:00+00:00 .. 2026-03-01T00:00:00+00:00, "
+                               "17 chunks (13 compressed), the manifest says 100 rows 2026-01-01T00:00:00+00:00 .. "
+                               "2026-03-01T00:00:00+00:00, 18 chunks (13 compressed)")

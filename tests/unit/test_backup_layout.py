@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tsdb_ops.backup.layout import BackupFile, artefact_path, host_path, is_temporary, parse_backup_file, partial_path, set_id_for
-from tsdb_ops.backup.nightly import free_space_problem
+from tsdb_ops.tasks.db_nightly_backup import free_space_problem
 
 
 @pytest.mark.parametrize(("run_after", "tz", "expected"), [

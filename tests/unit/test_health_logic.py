@@ -8,9 +8,10 @@ import pytest
 
 from tsdb_ops.config import ConfigError, OpsConfig
 from tsdb_ops.findings import Finding
-from tsdb_ops.health import bloat, compression, containers, indexes, jobs, locks, queries
+from tsdb_ops.health import bloat, compression, containers, indexes, locks, queries
 from tsdb_ops.health.report import health_report_path, render_health_report
 from tsdb_ops.health.result import CheckResult, mask_literals
+from tsdb_ops.timescale.jobs import NO_RUNS_NOTE, job_findings, job_notes
 
 OK_JOB = {"job_id": 1000, "procedure": "_timescaledb_functions.policy_compression", "last_run_status": "Success",
           "total_runs": 5, "total_failures": 0, "last_run_started_at": "2026-03-01"}
@@ -31,18 +32,18 @@ STARVED = {"job_id": 1003, "procedure": "p.y", "sqlerrcode": None,
      {"health.jobs.failing.1001": "warning", "health.jobs.out_of_background_workers": "critical"}),
 ])
 def test_job_findings_from_last_status_and_errors(job_rows, errors, expected):
-    found = jobs.job_findings(job_rows, errors, 24)
+    found = job_findings(job_rows, errors, 24)
     assert {f.key: f.severity for f in found} == expected
 
 
 def test_job_finding_names_the_last_error_and_never_reads_error_status():
-    (finding,) = jobs.job_findings([{**OK_JOB, "last_run_status": "ERROR"}], [ERR], 24)
+    (finding,) = job_findings([{**OK_JOB, "last_run_status": "ERROR"}], [ERR], 24)
     assert "[40P01] deadlock detected" in finding.message and "logged 1 error(s) in 24 h" in finding.message
 
 
 @pytest.mark.parametrize(("job_rows", "noted"), [([NEVER_RUN], True), ([NEVER_RUN, OK_JOB], False), ([], False)])
 def test_no_runs_note_when_job_stats_holds_no_run(job_rows, noted):
-    assert (jobs.NO_RUNS_NOTE in jobs.job_notes(job_rows)) is noted
+    assert (NO_RUNS_NOTE in job_notes(job_rows)) is noted
 
 
 def _pair(blocked: int, blocking: int, seconds: float) -> dict:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tsdb_ops.manual.chunk_plan import chunk_as_dict, chunk_from_dict
-from tsdb_ops.manual.crash_recovery import NO_RUN_NOTE, chunk_health_findings, job_findings, job_stats_note
-from tsdb_ops.manual.job_control import plan_job_action, select_job
-from tsdb_ops.manual.params import (
+from tsdb_ops.maintenance.crash_recovery import chunk_health_findings
+from tsdb_ops.maintenance.job_control import plan_job_action, select_job
+from tsdb_ops.maintenance.recompress import inefficient_chunks
+from tsdb_ops.maintenance.space_recovery import plan_space_recovery
+from tsdb_ops.params import (
     ParamError,
     check_action,
     check_confirmation,
@@ -20,11 +21,9 @@ from tsdb_ops.manual.params import (
     parse_days,
     parse_job_selector,
 )
-from tsdb_ops.manual.recompress import inefficient_chunks
-from tsdb_ops.manual.space_recovery import plan_space_recovery
 from tsdb_ops.timescale.chunks import Chunk
 from tsdb_ops.timescale.compression_stats import ChunkStatus
-from tsdb_ops.timescale.jobs import JobError, PolicyJob
+from tsdb_ops.timescale.jobs import NO_RUNS_NOTE, PolicyJob, job_findings, job_notes
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 INJECTION = "EURUSD'; DROP TABLE market_data;--"
@@ -184,15 +183,20 @@ def test_chunk_health_flags_a_catalog_chunk_without_size_as_critical():
 
 
 def test_job_findings_report_paused_failed_jobs_and_errors_and_empty_job_stats_is_not_healthy():
-    stats = {1000: {"last_run_status": "Failed", "total_failures": 3, "last_run_started_at": NOW}}
-    errors = [JobError(1000, NOW, NOW, "40P01", "deadlock detected")]
-    keys = [f.key for f in job_findings(JOBS, stats, errors)]
-    assert keys == ["job_failed:1000", "job_paused:1001", "job_error:1000"]
-    assert job_stats_note(stats) is None
-    assert job_stats_note({1000: {"last_run_started_at": None}}) == NO_RUN_NOTE
-    assert job_stats_note({}) == NO_RUN_NOTE
+    stats = [{"job_id": 1000, "procedure": "_timescaledb_functions.policy_compression", "scheduled": True,
+              "last_run_status": "Failed", "total_runs": 4, "total_failures": 3, "last_run_started_at": NOW},
+             {"job_id": 1001, "procedure": "_timescaledb_functions.policy_retention", "scheduled": False,
+              "last_run_status": "Success", "total_runs": 1, "total_failures": 0, "last_run_started_at": NOW}]
+    errors = [{"job_id": 1000, "procedure": "_timescaledb_functions.policy_compression", "sqlerrcode": "40P01",
+               "message": "deadlock detected"}]
+    findings = job_findings(stats, errors, 168, area="recovery", paused=True)
+    assert [f.key for f in findings] == ["recovery.jobs.failing.1000", "recovery.jobs.paused.1001"]
+    assert "[40P01] deadlock detected" in findings[0].message and "db_job_control" in findings[1].message
+    assert job_notes(stats) == []
+    never_run = [{**stats[0], "total_runs": 0, "last_run_started_at": None}]
+    assert job_notes(never_run) == [NO_RUNS_NOTE]
 
 
 def test_planned_chunks_survive_the_trip_through_xcom():
     chunk = Chunk("_timescaledb_internal", "_hyper_1_2_chunk", NOW, NOW + timedelta(days=7), False)
-    assert chunk_from_dict(chunk_as_dict(chunk)) == chunk
+    assert Chunk.from_dict(chunk.as_dict()) == chunk

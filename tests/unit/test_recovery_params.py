@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tsdb_ops.manual.params import ParamError
-from tsdb_ops.recovery.params import (
+from tsdb_ops.params import (
+    ParamError,
     TimeRange,
     check_database_name,
     check_export_path,

@@ -8,24 +8,28 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tsdb_ops.backup.catalog import DatabaseState
 from tsdb_ops.backup.commands import models_restore_script, pg_dump_script, pg_restore_script
+from tsdb_ops.backup.exports import ExportManifest
 from tsdb_ops.backup.layout import parse_backup_file
 from tsdb_ops.backup.manifest import Artefact, Manifest, write_manifest
-from tsdb_ops.manual.params import ParamError
-from tsdb_ops.recovery.catalog import DatabaseState
-from tsdb_ops.recovery.exports import ExportManifest
-from tsdb_ops.recovery.restore import (
+from tsdb_ops.backup.restore import (
     TargetFacts,
     missing_confirmations,
     plan_restore,
     safety_dump_path,
     select_backup_set,
 )
-from tsdb_ops.recovery.selective_recovery import choose_symbol_and_range, column_differences, recovery_table_name
+from tsdb_ops.backup.selective_recovery import choose_symbol_and_range, column_differences, recovery_table_name
+from tsdb_ops.params import ParamError
 
 BACKUP = {"set_id": "20260302", "dump_path": "db/mt5_trading_20260302.backup", "dump_bytes": 1000, "database": "mt5_trading",
           "server_version": "15.20", "timescaledb_version": "2.28.3", "models_path": "models/models_20260302.tar.gz",
-          "hypertables": [{"name": "public.market_data", "rows": 10, "min_time": None, "max_time": None}]}
+          "hypertables": [{"name": "public.market_data", "rows": 10, "min_time": None, "max_time": None}],
+          "jobs": [{"job_id": 1000, "proc": "_timescaledb_functions.policy_compression", "hypertable": "public.market_data",
+                    "scheduled": True, "next_start": "2026-03-03T02:00:00+00:00"},
+                   {"job_id": 1001, "proc": "_timescaledb_functions.policy_retention", "hypertable": "public.market_data",
+                    "scheduled": False, "next_start": None}]}
 LIVE = TargetFacts("mt5_trading", DatabaseState(exists=True, can_create=True, other_sessions=2), "2.28.3")
 NEW = TargetFacts("mt5_restored", DatabaseState(exists=False, can_create=True, other_sessions=0), None)
 
@@ -42,7 +46,8 @@ def test_restore_over_a_live_timescaledb_database_saves_it_first_and_runs_the_re
     steps = "\n".join(result.steps)
     assert result.refusals == [] and result.confirmations == ["confirm_database=mt5_trading"]
     order = ["safety dump of mt5_trading", "timescaledb_pre_restore()", "pg_restore --clean --if-exists",
-             "timescaledb_post_restore()", "Compare the row counts"]
+             "unschedule every job the dump restored", "timescaledb_post_restore()", "Compare the row counts",
+             "Put the 2 recorded jobs back as at backup time: scheduled [1000], paused [1001]"]
     assert [steps.index(s) for s in order] == sorted(steps.index(s) for s in order)
     assert "2 other sessions are connected" in steps and "single transaction" not in steps
 
@@ -56,8 +61,14 @@ def test_restore_into_a_new_database_creates_it_with_the_dumps_timescaledb_versi
 
 
 def test_plain_postgresql_set_is_restored_in_one_transaction_without_timescaledb_steps():
-    steps = "\n".join(plan(backup={**BACKUP, "timescaledb_version": None}).steps)
-    assert "single transaction" in steps and "timescaledb_" not in steps
+    steps = "\n".join(plan(backup={**BACKUP, "timescaledb_version": None, "jobs": []}).steps)
+    assert "single transaction" in steps and "timescaledb_" not in steps and "jobs" not in steps.lower()
+
+
+def test_a_format_1_set_is_planned_with_the_dumps_scheduled_flags_and_starts_one_interval_later():
+    steps = "\n".join(plan(backup={**BACKUP, "jobs": None}).steps)
+    assert "the manifest (format 1, written before job records) records none" in steps
+    assert "first start one schedule interval after the restore" in steps
 
 
 @pytest.mark.parametrize(("target", "options", "refusal"), [

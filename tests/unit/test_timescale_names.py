@@ -1,11 +1,11 @@
-"""Hypertable and chunk names are validated and quoted, never formatted raw into SQL."""
+"""Table and chunk names are validated and quoted, never formatted raw into SQL."""
 
 from __future__ import annotations
 
 import pytest
 
 from tsdb_ops.timescale.chunks import Chunk
-from tsdb_ops.timescale.hypertables import Hypertable, HypertableError, parse_table_name, quote_identifier
+from tsdb_ops.timescale.table import Table, TableError, parse_table_name, quote_identifier
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -19,13 +19,13 @@ def test_valid_table_names_split_into_schema_and_table(name, expected):
 
 @pytest.mark.parametrize("name", ["market_data; DROP TABLE x", "a.b.c", "", "1abc", 'x"y', "a..b"])
 def test_invalid_table_names_are_refused_with_the_setting_to_fix(name):
-    with pytest.raises(HypertableError, match="fix the setting 'hypertable'"):
+    with pytest.raises(TableError, match="fix the setting 'hypertable'"):
         parse_table_name(name)
 
 
 def test_names_are_quoted_so_case_and_keywords_survive():
     assert quote_identifier('we"ird') == '"we""ird"'
-    hypertable = Hypertable("public", "Order")
+    hypertable = Table("public", "Order")
     assert hypertable.regclass_text == '"public"."Order"'
     assert hypertable.params == {"hypertable": '"public"."Order"', "schema": "public", "table": "Order"}
     assert Chunk("_timescaledb_internal", "_hyper_1_2_chunk", None, None, False).regclass_text == (

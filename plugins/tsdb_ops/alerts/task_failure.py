@@ -1,6 +1,6 @@
 """Failure alert of a task to every active channel: the ``on_failure_callback`` of every tsdb-ops task.
 
-Attached per task through ``default_args`` (dag_settings), because DAG-level failure callbacks did not fire
+Attached per task through ``default_args`` (dag_defaults), because DAG-level failure callbacks did not fire
 in Airflow 3.1-3.2 (apache/airflow#63374). Airflow calls it once, when the last try failed (a failed try that
 will be retried calls ``on_retry_callback`` instead), so each failed task gives one message per channel.
 """

@@ -1,7 +1,7 @@
-"""The database side of a backup: connecting with the Airflow connection, server facts, row counts per table.
+"""The database side of a backup: connecting with the Airflow connection, server facts, counts per table, jobs.
 
-The counts recorded in the manifest are taken in the snapshot that pg_dump dumps (``--snapshot``), so the test
-restore can demand exact equality although the market-data feed keeps writing during the dump.
+The counts and jobs recorded in the manifest are taken in the snapshot that pg_dump dumps (``--snapshot``), so the
+test restore can demand exact equality although the market-data feed keeps writing during the dump.
 """
 
 from __future__ import annotations
@@ -13,44 +13,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tsdb_ops.backup.manifest import HypertableStats
+from tsdb_ops.backup.manifest import HypertableStats, JobRecord
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.paths import read_sql
-
-
-@dataclass(frozen=True)
-class DatabaseLogin:
-    """Who and what pg_dump connects to; the password travels only as a private container environment value."""
-
-    user: str
-    password: str
-    dbname: str
-    host: str
-    port: int
-    sslmode: str | None = None     # the connection's extra "sslmode", passed on to libpq (and PGSSLMODE in containers)
-
-    def connect(self, dbname: str | None = None, **kwargs: Any) -> psycopg.Connection:
-        if self.sslmode:
-            kwargs.setdefault("sslmode", self.sslmode)
-        return psycopg.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname=dbname or self.dbname,
-            application_name="tsdb_ops_backup", connect_timeout=15, **kwargs,
-        )
-
-
-def database_login(conn_id: str) -> DatabaseLogin:
-    """Login of the Airflow connection ``conn_id``, with a clear error when it is missing or incomplete."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        conn = Connection.get(conn_id)
-    except AirflowNotFoundException:
-        raise RuntimeError(f"Airflow connection {conn_id!r} (postgres_conn_id) does not exist; create it") from None
-    if not conn.login or not conn.schema or not conn.host:
-        raise RuntimeError(f"Airflow connection {conn_id!r} needs a host, a login and a schema (the database name)")
-    sslmode = (conn.extra_dejson or {}).get("sslmode")
-    return DatabaseLogin(conn.login, conn.password or "", conn.schema, conn.host, conn.port or 5432, sslmode)
+from tsdb_ops.files import read_sql
+from tsdb_ops.timescale.table import TableError, resolve_table
 
 
 @dataclass(frozen=True)
@@ -85,20 +51,40 @@ def tables_to_count(conn: psycopg.Connection, config: OpsConfig, timescaledb: bo
     tables: list[tuple[str, str, str]] = []
     if timescaledb:
         tables = [tuple(row) for row in conn.execute(read_sql("backup/hypertable_time_columns.sql")).fetchall()]
-    row = conn.execute(
-        read_sql("backup/resolve_table.sql"), {"table": config.hypertable, "time_column": config.time_column}
-    ).fetchone()
-    if row and row[2] and (row[0], row[1]) not in {(s, t) for s, t, _ in tables}:
-        tables.append(tuple(row))
+    try:
+        table = resolve_table(conn, config.hypertable, require_hypertable=False, default_time_column=config.time_column)
+    except TableError:
+        return sorted(tables)  # no market-data table (yet): only the hypertables are counted
+    if table.time_column and (table.schema, table.name) not in {(s, t) for s, t, _ in tables}:
+        tables.append((table.schema, table.name, table.time_column))
     return sorted(tables)
 
 
-def table_stats(conn: psycopg.Connection, tables: list[tuple[str, str, str]]) -> list[HypertableStats]:
-    """Row count and min/max time of each table (times as ISO 8601 in UTC)."""
+def table_stats(conn: psycopg.Connection, config: OpsConfig, timescaledb: bool) -> list[HypertableStats]:
+    """Row count and min/max time (ISO 8601 in UTC) of each table to count; chunk and compressed-chunk counts of
+    each hypertable, which tell a restore that lost chunks or their compression from one that kept them."""
     template = sql.SQL(read_sql("backup/table_time_stats.sql"))
+    chunks: dict[str, tuple[int, int]] = {}
+    if timescaledb:
+        chunks = {f"{s}.{t}": (int(n), int(c)) for s, t, n, c in conn.execute(read_sql("backup/hypertable_chunk_counts.sql"))}
     stats = []
-    for schema, table, column in tables:
+    for schema, table, column in tables_to_count(conn, config, timescaledb):
         query = template.format(table=sql.Identifier(schema, table), time_column=sql.Identifier(column))
         rows, min_time, max_time = conn.execute(query).fetchone()
-        stats.append(HypertableStats(f"{schema}.{table}", int(rows), _iso(min_time), _iso(max_time)))
+        name = f"{schema}.{table}"
+        chunk_count, compressed = chunks.get(name, (None, None))
+        stats.append(HypertableStats(name, int(rows), _iso(min_time), _iso(max_time), chunk_count, compressed))
     return stats
+
+
+def job_records(conn: psycopg.Connection) -> list[JobRecord]:
+    """The TimescaleDB jobs a dump of this database carries, as they are now (in the caller's snapshot).
+
+    ``next_start`` can be ``-infinity`` (a job altered before it ever ran) or ``infinity``: psycopg cannot load
+    those into a datetime, so the query hands them over as text.
+    """
+    return [
+        JobRecord(int(job_id), proc, hypertable, bool(scheduled), _iso(next_start) if next_start else infinite)
+        for job_id, proc, hypertable, scheduled, _interval, next_start, infinite, _runs
+        in conn.execute(read_sql("backup/dumped_jobs.sql")).fetchall()
+    ]

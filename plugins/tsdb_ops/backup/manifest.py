@@ -7,7 +7,11 @@ Layout under ``backup_root`` (set id = the run's ``run_after`` date, YYYYMMDD, i
     configs/config_<set_id>.tar.gz      the configured files (mode 0600)
     manifests/backup_<set_id>.json      this manifest; its presence means "every artefact completed and verified"
 
-A manifest is the contract between the nightly backup (writer), the monitor, the restore check and retention.
+A manifest is the contract between the nightly backup (writer), the monitor, the restore check, db_restore and
+retention. Format 2 adds the TimescaleDB jobs the dump carries (``jobs``) and chunk counts per hypertable: a dump
+carries each job's definition but not its run times, so the restore needs the record to put the jobs back as they
+were. Format 1 manifests (written before) stay readable: their ``jobs`` is None ("not recorded"), their chunk
+counts are None ("not recorded"), and the readers say what they do instead.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 MANIFEST_DIR = "manifests"
 ARTEFACT_KINDS = ("database", "models", "configs")
 KIND_DIRS = {"database": "db", "models": "models", "configs": "configs"}
@@ -42,6 +47,19 @@ class HypertableStats:
     rows: int
     min_time: str | None           # ISO 8601
     max_time: str | None
+    chunks: int | None = None      # hypertables only; None: a plain table, or not recorded (format 1)
+    compressed_chunks: int | None = None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A TimescaleDB job of the dumped database as it was in the dump's snapshot (only jobs the dump carries)."""
+
+    job_id: int
+    proc: str                      # schema-qualified procedure, e.g. "_timescaledb_functions.policy_retention"
+    hypertable: str | None         # schema-qualified hypertable (or continuous aggregate) the job works on
+    scheduled: bool
+    next_start: str | None         # ISO 8601 UTC, "infinity" or "-infinity"; None: the job had no start recorded
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,7 @@ class Manifest:
     timescaledb_version: str | None
     artefacts: list[Artefact]
     hypertables: list[HypertableStats] = field(default_factory=list)
+    jobs: list[JobRecord] | None = None  # None: not recorded (format 1); [] for a database without TimescaleDB jobs
     format_version: int = FORMAT_VERSION
 
     def artefact(self, kind: str) -> Artefact | None:
@@ -69,6 +88,8 @@ class Manifest:
         data = dict(data)
         data["artefacts"] = [Artefact(**a) for a in data.get("artefacts", [])]
         data["hypertables"] = [HypertableStats(**h) for h in data.get("hypertables", [])]
+        jobs = data.get("jobs")
+        data["jobs"] = None if jobs is None else [JobRecord(**j) for j in jobs]
         return cls(**data)
 
 
@@ -105,8 +126,9 @@ def write_manifest(backup_root: str | Path, manifest: Manifest) -> Path:
 def read_manifest(path: str | Path) -> Manifest:
     try:
         data = json.loads(Path(path).read_text())
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ManifestError(f"{path}: format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}")
+        if data.get("format_version") not in READABLE_FORMAT_VERSIONS:
+            raise ManifestError(f"{path}: format_version {data.get('format_version')!r}, expected one of "
+                                f"{READABLE_FORMAT_VERSIONS}")
         return Manifest.from_dict(data)
     except (OSError, json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
         raise ManifestError(f"{path}: unreadable backup manifest ({exc})") from None

@@ -2,9 +2,10 @@
 
 Guide: Database Backup Verification ("Detailed verification (test restore)"). The guide restores into
 ``mt5_trading_test`` without TimescaleDB's restore procedure, compares with the live table (which has changed
-since the dump) and never drops the copy. Here: TimescaleDB's documented procedure when the manifest says the
-extension was there, exact comparison with the counts taken in the dump's own snapshot, and the scratch database
-dropped whatever happened.
+since the dump) and never drops the copy. Here: TimescaleDB's procedure (restore_steps, shared with db_restore)
+when the manifest says the extension was there, with every restored job unscheduled before the scheduler starts;
+exact comparison with the counts and jobs taken in the dump's own snapshot; the scratch database dropped whatever
+happened, its jobs never run.
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
+from tsdb_ops.backup import restore_steps
 from tsdb_ops.backup.artefacts import sha256_of
-from tsdb_ops.backup.database import DatabaseLogin, table_stats, tables_to_count
-from tsdb_ops.backup.manifest import HypertableStats, ManifestError, list_manifest_paths, read_manifest, write_atomically
+from tsdb_ops.backup.manifest import ManifestError, list_manifest_paths, read_manifest, write_atomically
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.findings import Finding
+from tsdb_ops.db import DatabaseLogin
+from tsdb_ops.files import read_sql
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
-from tsdb_ops.paths import read_sql
 
 
 def refuse_production_database(config: OpsConfig, login: DatabaseLogin) -> None:
@@ -50,70 +50,33 @@ def newest_verified_backup(backup_root: str) -> dict[str, Any]:
                 f"The dump of the newest verified backup set {manifest.set_id} ({file}) is missing or differs from its "
                 "manifest (size or sha256): the backup is damaged; investigate before relying on it"
             )
-        return {
-            "set_id": manifest.set_id, "manifest": str(path), "dump_path": dump.path, "database": manifest.database,
-            "timescaledb_version": manifest.timescaledb_version, "hypertables": [asdict(h) for h in manifest.hypertables],
-        }
+        return restore_steps.restore_facts(manifest, path)
     raise RuntimeError(f"No verified backup set (manifest) under {backup_root}: run db_nightly_backup first")
-
-
-def _execute(login: DatabaseLogin, dbname: str, step: str, **parts: sql.Composable) -> None:
-    with login.connect(dbname, autocommit=True) as conn:
-        conn.execute(sql.SQL(read_sql(f"backup/{step}.sql")).format(**parts))
 
 
 def drop_scratch_database(config: OpsConfig, login: DatabaseLogin) -> None:
     refuse_production_database(config, login)
-    _execute(login, login.dbname, "drop_scratch_database", database=sql.Identifier(config.restore_scratch_database))
+    with login.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL(read_sql("backup/drop_scratch_database.sql")).format(
+            database=sql.Identifier(config.restore_scratch_database)))
 
 
 def create_scratch_database(config: OpsConfig, login: DatabaseLogin, timescaledb_version: str | None) -> None:
-    """A fresh scratch database; with TimescaleDB: the extension at the dump's version, in restore mode."""
+    """A fresh scratch database (a leftover of an earlier run is dropped first), ready for pg_restore."""
     drop_scratch_database(config, login)
-    _execute(login, login.dbname, "create_scratch_database", database=sql.Identifier(config.restore_scratch_database))
-    if timescaledb_version:
-        _execute(login, config.restore_scratch_database, "create_timescaledb_extension", version=sql.Literal(timescaledb_version))
-        _execute(login, config.restore_scratch_database, "timescaledb_pre_restore")
+    restore_steps.prepare_database(login, config.restore_scratch_database, timescaledb_version, create=True)
 
 
-def end_timescaledb_restore(config: OpsConfig, login: DatabaseLogin, timescaledb_version: str | None) -> None:
-    if timescaledb_version:
-        _execute(login, config.restore_scratch_database, "timescaledb_post_restore")
-
-
-def compare_with_manifest(expected: list[HypertableStats], restored: list[HypertableStats]) -> list[Finding]:
-    """One critical finding per table whose rows or time range differ, or that is missing on either side."""
-    findings = []
-    by_name = {s.name: s for s in restored}
-    for want in expected:
-        got = by_name.pop(want.name, None)
-        if got is None:
-            findings.append(Finding(f"restore_check.{want.name}.missing", "critical",
-                                    f"{want.name} is missing from the restored database", {"expected": asdict(want)}))
-        elif got != want:
-            findings.append(Finding(
-                f"restore_check.{want.name}.differs", "critical",
-                f"{want.name} restored {got.rows} rows {got.min_time} .. {got.max_time}, "
-                f"the manifest says {want.rows} rows {want.min_time} .. {want.max_time}",
-                {"expected": asdict(want), "restored": asdict(got)},
-            ))
-    for extra in by_name.values():
-        findings.append(Finding(f"restore_check.{extra.name}.unexpected", "critical",
-                                f"{extra.name} is in the restored database but not in the manifest", {"restored": asdict(extra)}))
-    return findings
-
-
-def verify_restored_database(config: OpsConfig, login: DatabaseLogin, backup: dict[str, Any]) -> dict[str, Any]:
-    """Count the scratch database, compare with the manifest, write the report and the log line; fail on mismatch."""
-    with login.connect(config.restore_scratch_database) as conn:
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        restored = table_stats(conn, tables_to_count(conn, config, bool(backup["timescaledb_version"])))
-    expected = [HypertableStats(**h) for h in backup["hypertables"]]
-    findings = compare_with_manifest(expected, restored)
+def verify_restored_database(config: OpsConfig, login: DatabaseLogin, backup: dict[str, Any],
+                             dumped: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Compare the scratch database with the manifest (tables and jobs), write the report and the log line; fail on
+    any finding. ``dumped``: the jobs' scheduled flags as restored, from restore_steps.end_restore_mode."""
+    state, findings = restore_steps.verify_restored_database(login, config.restore_scratch_database, config, backup, dumped)
     report = {
         "set_id": backup["set_id"], "manifest": backup["manifest"], "dump": backup["dump_path"],
         "scratch_database": config.restore_scratch_database, "ok": not findings,
-        "tables": [asdict(s) for s in restored], "findings": [f.as_dict() for f in findings],
+        "tables": [asdict(s) for s in state.tables], "jobs": [asdict(j) for j in state.jobs],
+        "jobs_recorded": backup["jobs"] is not None, "findings": [f.as_dict() for f in findings],
     }
     report_path = Path(config.report_dir) / f"restore_check_{backup['set_id']}.json"
     write_atomically(report_path, json.dumps(report, indent=2).encode())
@@ -121,8 +84,9 @@ def verify_restored_database(config: OpsConfig, login: DatabaseLogin, backup: di
         summary = "; ".join(f.message for f in findings)
         append_log_line(config, BACKUP_LOG, f"ERROR: Restore verification of backup set {backup['set_id']} failed: {summary}")
         raise RuntimeError(f"Test restore of backup set {backup['set_id']} differs from its manifest: {summary} ({report_path})")
+    jobs = f"; its {len(state.jobs)} jobs were kept unscheduled and never ran" if state.jobs else ""
     append_log_line(
         config, BACKUP_LOG,
-        f"Restore verification of backup set {backup['set_id']} passed: {len(restored)} tables match the manifest",
+        f"Restore verification of backup set {backup['set_id']} passed: {len(state.tables)} tables match the manifest{jobs}",
     )
     return {**report, "report": str(report_path)}

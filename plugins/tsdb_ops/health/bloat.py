@@ -12,15 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
-from tsdb_ops.health.indexes import read_index_stats
 from tsdb_ops.health.result import CheckResult
 from tsdb_ops.health.target import HealthTarget
-from tsdb_ops.paths import read_sql
 
 CHECK = "bloat"
 TITLE = "Dead tuples and bloat"
@@ -137,16 +132,21 @@ def bloat_findings(estimates: Sequence[BloatEstimate], max_percent: float, min_b
     ]
 
 
-def check_bloat(conn: psycopg.Connection, target: HealthTarget, config: OpsConfig) -> CheckResult:
-    with conn.cursor(row_factory=dict_row) as cur:
-        table_rows = cur.execute(read_sql("health/table_stats.sql"), {"relids": target.relids}).fetchall()
+# The check's queries, SQL steps of db_health_check (parameters: HealthTarget.sql_params).
+TABLE_STATS_SQL = "health/table_stats.sql"
+
+
+def judge_bloat(target: HealthTarget, table_rows: Sequence[Mapping[str, Any]], index_rows: Sequence[Mapping[str, Any]],
+                config: OpsConfig) -> CheckResult:
+    """Dead tuples and estimated bloat of the table (summed over its chunks) and of its indexes, from the rows of
+    TABLE_STATS_SQL and indexes.INDEX_STATS_SQL."""
     dead = dead_tuples(target.name, table_rows)
-    estimates = [table_bloat(target.name, table_rows), *index_bloat(read_index_stats(conn, target))]
+    estimates = [table_bloat(target.name, table_rows), *index_bloat(index_rows)]
     result = CheckResult(CHECK, TITLE, columns=["relation", "kind", "bytes", "estimated bloat", "bloat %",
                                                 "relations", "not estimated"])
     result.findings = (dead_tuple_findings(dead, config.health_dead_tuple_max_percent, config.health_dead_tuple_min_count)
                        + bloat_findings(estimates, config.health_bloat_max_percent, config.health_bloat_min_bytes))
-    over = f" over {dead.relations} chunk(s)" if target.is_hypertable else ""
+    over = f" over {dead.relations} chunk(s)" if target.table.is_hypertable else ""
     result.notes.append(f"{target.name}: {dead.live} live and {dead.dead} dead tuples{over} ({dead.percent} % dead).")
     last_vacuum = max((r["last_vacuum"] for r in table_rows if r["last_vacuum"]), default=None)
     last_analyze = min((r["last_analyze"] for r in table_rows if r["last_analyze"]), default=None)

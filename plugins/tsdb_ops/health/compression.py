@@ -9,10 +9,10 @@ import psycopg
 from psycopg.rows import dict_row
 
 from tsdb_ops.config import OpsConfig
+from tsdb_ops.files import read_sql
 from tsdb_ops.findings import Finding
 from tsdb_ops.health.result import CheckResult
 from tsdb_ops.health.target import HealthTarget
-from tsdb_ops.paths import read_sql
 
 CHECK = "compression"
 TITLE = "Uncompressed chunks older than the compression policy"
@@ -36,16 +36,16 @@ def overdue_findings(table: str, chunks: Sequence[Mapping[str, Any]], compress_a
 
 def check_compression(conn: psycopg.Connection, target: HealthTarget, config: OpsConfig) -> CheckResult:
     result = CheckResult(CHECK, TITLE, columns=["chunk", "from", "to", "bytes"])
-    if not target.is_hypertable:
+    if not target.table.is_hypertable:
         result.notes.append(f"{target.name} is not a TimescaleDB hypertable: nothing to compress.")
         return result
-    if not target.compression_enabled:
+    if not target.table.compression_enabled:
         result.notes.append(f"Compression is not enabled on {target.name} (ALTER TABLE ... SET (timescaledb.compress)); "
                             "run db_policy_setup.")
         return result
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(read_sql("health/overdue_compression.sql"),
-                           {**target.params, "default_days": float(config.compress_after_days)}).fetchall()
+                           {**target.table.params, "default_days": float(config.compress_after_days)}).fetchall()
     days, job_id = rows[0]["compress_after_days"], rows[0]["policy_job_id"]
     chunks = [r for r in rows if r["chunk"]]
     result.findings = overdue_findings(target.name, chunks, days, job_id)

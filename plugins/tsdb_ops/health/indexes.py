@@ -6,14 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
 from tsdb_ops.health.result import CheckResult
 from tsdb_ops.health.target import HealthTarget
-from tsdb_ops.paths import read_sql
 
 CHECK = "indexes"
 TITLE = "Index usage"
@@ -29,11 +25,9 @@ class IndexUsage:
     chunk_indexes: int
 
 
-def read_index_stats(conn: psycopg.Connection, target: HealthTarget) -> list[dict[str, Any]]:
-    """One row per index of each chunk (or of the plain table), matched to the parent's index."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(read_sql("health/index_stats.sql"),
-                           {"parent_relid": target.relid, "relids": target.relids}).fetchall()
+# One row per index of each chunk (or of the plain table), matched to the parent's index; a SQL step of
+# db_health_check read by the index-usage and the bloat checks (parameters: HealthTarget.sql_params).
+INDEX_STATS_SQL = "health/index_stats.sql"
 
 
 def index_usage(rows: Sequence[Mapping[str, Any]]) -> list[IndexUsage]:
@@ -62,11 +56,13 @@ def unused_index_findings(usage: Sequence[IndexUsage], max_scans: int, min_bytes
     ]
 
 
-def check_index_usage(conn: psycopg.Connection, target: HealthTarget, config: OpsConfig) -> CheckResult:
-    usage = index_usage(read_index_stats(conn, target))
+def judge_index_usage(target: HealthTarget, index_rows: Sequence[Mapping[str, Any]], config: OpsConfig) -> CheckResult:
+    """Scans per index of the table, summed over its chunks; large non-unique indexes never scanned, from the rows
+    of INDEX_STATS_SQL."""
+    usage = index_usage(index_rows)
     result = CheckResult(CHECK, TITLE, columns=["index", "unique", "scans", "tuples read", "bytes", "chunk indexes"])
     result.findings = unused_index_findings(usage, config.health_unused_index_max_scans, config.health_unused_index_min_bytes)
     result.rows = [[u.index, u.is_unique, u.scans, u.tuples_read, u.index_bytes, u.chunk_indexes] for u in usage]
-    if target.is_hypertable:
+    if target.table.is_hypertable:
         result.notes.append(f"Summed over the indexes of {len(target.relids)} chunk(s) of {target.name}.")
     return result

@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
 from tsdb_ops.health.result import CheckResult, mask_literals
-from tsdb_ops.health.target import HealthTarget
-from tsdb_ops.paths import read_sql
 
 CHECK = "locks"
 TITLE = "Blocked and blocking sessions"
@@ -44,9 +39,12 @@ def lock_findings(pairs: Sequence[Mapping[str, Any]], warning_seconds: float, cr
     )]
 
 
-def check_locks(conn: psycopg.Connection, target: HealthTarget, config: OpsConfig) -> CheckResult:
-    with conn.cursor(row_factory=dict_row) as cur:
-        pairs = cur.execute(read_sql("health/blocked_locks.sql")).fetchall()
+# Who waits on whom, a SQL step of db_health_check (no parameters).
+BLOCKED_LOCKS_SQL = "health/blocked_locks.sql"
+
+
+def judge_locks(pairs: Sequence[Mapping[str, Any]], config: OpsConfig) -> CheckResult:
+    """Sessions waiting on locks, by wait time, and their root blockers, from the rows of BLOCKED_LOCKS_SQL."""
     result = CheckResult(CHECK, TITLE, columns=["blocked pid", "user", "application", "waiting s", "blocked statement",
                                                 "blocking pid", "blocking state", "blocking xact s", "blocking statement"])
     result.findings = lock_findings(pairs, config.health_lock_wait_warning_seconds, config.health_lock_wait_critical_seconds)

@@ -10,10 +10,10 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from tsdb_ops.config import OpsConfig
+from tsdb_ops.files import read_sql
 from tsdb_ops.findings import Finding
 from tsdb_ops.health.result import CheckResult, mask_literals
 from tsdb_ops.health.target import HealthTarget
-from tsdb_ops.paths import read_sql
 
 CHECK = "queries"
 TITLE = "Slow queries (pg_stat_statements)"

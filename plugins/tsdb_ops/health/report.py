@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tsdb_ops.backup.manifest import write_atomically
+from tsdb_ops.files import write_atomically
 from tsdb_ops.findings import Finding
 from tsdb_ops.health.result import CheckResult
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tsdb_ops.backup.manifest import write_atomically
+from tsdb_ops.files import write_atomically
 from tsdb_ops.timescale.compression_stats import ChunkStatus, CompressionStatus
 
 

@@ -7,17 +7,16 @@ job_stats are reported when they hold anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from tsdb_ops.paths import read_sql
+from tsdb_ops.files import read_sql
 from tsdb_ops.timescale.chunks import Chunk, database_now, list_chunks
-from tsdb_ops.timescale.hypertables import Hypertable
-from tsdb_ops.timescale.jobs import PolicyJob, find_policy_jobs, job_errors_since, job_stats, run_job
+from tsdb_ops.timescale.jobs import find_policy_jobs, job_errors, job_stats
+from tsdb_ops.timescale.table import Table
 
 RUN_ORDER = ("retention", "compression")  # drop first: no time is spent compressing chunks about to be dropped
 
@@ -68,11 +67,29 @@ def overdue_chunks(chunks: list[Chunk], now: datetime, after_days: float, *, unc
             if c.range_end is not None and c.range_end <= cutoff and (not uncompressed_only or not c.is_compressed)]
 
 
-def run_policies(
-    conn: psycopg.Connection, hypertable: Hypertable, progress: Callable[[str], None]
-) -> PolicyRunReport:
-    """Run the retention then the compression policy job of ``hypertable`` now and check the chunks after."""
-    jobs: dict[str, PolicyJob] = {}
+@dataclass(frozen=True)
+class PolicyRunStart:
+    """What the run needs to judge the jobs afterwards: their ids and the chunks and clock before they ran."""
+
+    hypertable: str
+    jobs: dict[str, int]            # kind -> job id, in RUN_ORDER
+    started: datetime
+    chunks_before: list[Chunk]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"hypertable": self.hypertable, "jobs": self.jobs, "started": self.started.isoformat(),
+                "chunks_before": [c.as_dict() for c in self.chunks_before]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PolicyRunStart:
+        return cls(data["hypertable"], dict(data["jobs"]), datetime.fromisoformat(data["started"]),
+                   [Chunk.from_dict(c) for c in data["chunks_before"]])
+
+
+def prepare_policy_run(conn: psycopg.Connection, hypertable: Table) -> PolicyRunStart:
+    """The retention and compression jobs of ``hypertable`` (fails naming the fix when one is missing), and the
+    chunks and clock before they run."""
+    jobs: dict[str, int] = {}
     for kind in RUN_ORDER:
         found = find_policy_jobs(conn, hypertable, kind)
         if not found:
@@ -80,22 +97,20 @@ def run_policies(
                 f"{hypertable} has no {kind} policy job in timescaledb_information.jobs; "
                 "trigger db_policy_setup with apply=true to add it"
             )
-        jobs[kind] = found[0]
-    started = database_now(conn)
-    before = list_chunks(conn, hypertable)
-    for kind in RUN_ORDER:
-        job = jobs[kind]
-        progress(f"running {kind} policy job {job.job_id} ({job.proc_name}, config {job.config})")
-        try:
-            run_job(conn, job.job_id)
-        except psycopg.Error as exc:
-            raise PolicyRunError(f"{kind} policy job {job.job_id} of {hypertable} failed: {str(exc).strip()}") from exc
+        jobs[kind] = found[0].job_id
+    return PolicyRunStart(str(hypertable), jobs, database_now(conn), list_chunks(conn, hypertable))
+
+
+def judge_policy_run(conn: psycopg.Connection, hypertable: Table, start: PolicyRunStart) -> PolicyRunReport:
+    """The chunks after the jobs ran, against the policies' ages: none past retention left, none past compression
+    uncompressed. job_errors and job_stats are reported when they hold anything."""
+    jobs = {job.kind: job for job in find_policy_jobs(conn, hypertable) if job.job_id in start.jobs.values()}
     after = list_chunks(conn, hypertable)
     now = database_now(conn)
-    ids = [job.job_id for job in jobs.values()]
-    errors = [f"job {e.job_id} at {e.start_time}: [{e.sqlerrcode}] {e.message}" for e in job_errors_since(conn, ids, started)]
-    stats = job_stats(conn, ids)
-    recorded = {job_id: s for job_id, s in stats.items() if s.get("last_run_started_at") is not None}
+    ids = list(start.jobs.values())
+    errors = [f"job {e['job_id']} at {e['start_time']}: [{e['sqlerrcode']}] {e['message']}"
+              for e in reversed(job_errors(conn, start.started, ids))]
+    recorded = {s["job_id"]: s for s in job_stats(conn, ids) if s.get("last_run_started_at") is not None}
     note = ("job_stats: " + "; ".join(f"job {j}: {s['last_run_status']}, {s['total_failures']} failures"
                                       for j, s in recorded.items())
             if recorded else
@@ -112,11 +127,12 @@ def run_policies(
     if pending:
         problems.append(f"{len(pending)} chunks older than the compression policy ({compress_after:g} days) are "
                         "still uncompressed: " + ", ".join(map(str, pending[:5])))
+    before = start.chunks_before
     after_names = {str(c) for c in after}
     compressed_before = {str(c) for c in before if c.is_compressed}
     return PolicyRunReport(
         hypertable=str(hypertable),
-        jobs={kind: job.job_id for kind, job in jobs.items()},
+        jobs=dict(start.jobs),
         chunks_before=len(before), compressed_before=len(compressed_before),
         chunks_after=len(after), compressed_after=sum(c.is_compressed for c in after),
         dropped=sorted({str(c) for c in before} - after_names),

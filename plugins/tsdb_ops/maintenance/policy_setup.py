@@ -18,9 +18,10 @@ import psycopg
 from psycopg import sql
 
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.paths import read_sql
-from tsdb_ops.timescale.hypertables import Hypertable, quote_identifier
+from tsdb_ops.files import read_sql
+from tsdb_ops.timescale.chunks import database_now
 from tsdb_ops.timescale.jobs import find_policy_jobs
+from tsdb_ops.timescale.table import Table, quote_identifier
 
 # Actions the plan may contain, in the order apply runs them (compression must be enabled before its policy).
 ACTIONS = ("set_compression", "remove_compression_policy", "add_compression_policy", "remove_retention_policy",
@@ -151,11 +152,11 @@ def compression_advice(desired: DesiredPolicies, unique_index_columns: dict[str,
     return advice
 
 
-def read_actual_policies(conn: psycopg.Connection, hypertable: Hypertable) -> ActualPolicies:
+def read_actual_policies(conn: psycopg.Connection, hypertable: Table) -> ActualPolicies:
     with conn.transaction():
         enabled, segmentby, orderby = conn.execute(
-            read_sql("policies/compression_settings.sql"), hypertable.params).fetchone()
-        index_rows = conn.execute(read_sql("policies/unique_index_columns.sql"), hypertable.params).fetchall()
+            read_sql("maintenance/compression_settings.sql"), hypertable.params).fetchone()
+        index_rows = conn.execute(read_sql("maintenance/unique_index_columns.sql"), hypertable.params).fetchall()
         jobs: dict[str, ActualJob] = {}
         for job in find_policy_jobs(conn, hypertable):
             age = job.config.get("compress_after", job.config.get("drop_after"))
@@ -168,7 +169,7 @@ def read_actual_policies(conn: psycopg.Connection, hypertable: Hypertable) -> Ac
                           {name: tuple(columns) for name, columns in index_rows})
 
 
-def apply_change(conn: psycopg.Connection, hypertable: Hypertable, desired: DesiredPolicies, change: PolicyChange,
+def apply_change(conn: psycopg.Connection, hypertable: Table, desired: DesiredPolicies, change: PolicyChange,
                  starts: dict[str, datetime], notices: Callable[[str], None]) -> None:
     """Run one planned change in its own transaction. Add/remove use if_not_exists/if_exists: safe to repeat.
     Adds and schedule changes start the job at its staggered time (``starts``, see ``staggered_starts``)."""
@@ -182,7 +183,7 @@ def apply_change(conn: psycopg.Connection, hypertable: Hypertable, desired: Desi
 
             conn.add_notice_handler(handler)
             try:
-                conn.execute(sql.SQL(read_sql("policies/set_compression.sql")).format(
+                conn.execute(sql.SQL(read_sql("maintenance/set_compression.sql")).format(
                     table=hypertable.identifier,
                     segmentby=sql.Literal(", ".join(map(quote_identifier, desired.segmentby))),
                     orderby=sql.Literal(", ".join(map(quote_identifier, desired.orderby))),
@@ -190,22 +191,22 @@ def apply_change(conn: psycopg.Connection, hypertable: Hypertable, desired: Desi
             finally:
                 conn.remove_notice_handler(handler)
         elif change.action == "add_compression_policy":
-            conn.execute(read_sql("policies/add_compression_policy.sql"), {**params, "days": desired.compress_after_days})
+            conn.execute(read_sql("maintenance/add_compression_policy.sql"), {**params, "days": desired.compress_after_days})
         elif change.action == "add_retention_policy":
-            conn.execute(read_sql("policies/add_retention_policy.sql"), {**params, "days": desired.retention_days})
+            conn.execute(read_sql("maintenance/add_retention_policy.sql"), {**params, "days": desired.retention_days})
         elif change.action == "add_reorder_policy":
-            conn.execute(read_sql("policies/add_reorder_policy.sql"), {**params, "index_name": desired.reorder_index})
+            conn.execute(read_sql("maintenance/add_reorder_policy.sql"), {**params, "index_name": desired.reorder_index})
         elif change.action.startswith("remove_"):
             kind = change.action.removeprefix("remove_").removesuffix("_policy")
-            conn.execute(read_sql(f"policies/remove_{kind}_policy.sql"), params)
+            conn.execute(read_sql(f"maintenance/remove_{kind}_policy.sql"), params)
         elif change.action == "set_schedule":
-            conn.execute(read_sql("policies/set_job_schedule.sql"), {"job_id": change.job_id, "hours": change.hours,
+            conn.execute(read_sql("maintenance/set_job_schedule.sql"), {"job_id": change.job_id, "hours": change.hours,
                                                                      "start": params["start"]})
         else:
             raise ValueError(f"unknown policy action {change.action!r}")
 
 
-def ensure_policies(conn: psycopg.Connection, hypertable: Hypertable, config: OpsConfig, *, apply: bool,
+def ensure_policies(conn: psycopg.Connection, hypertable: Table, config: OpsConfig, *, apply: bool,
                     progress: Callable[[str], None]) -> dict[str, Any]:
     """Show the drift; with ``apply`` make the database match the config and verify that no drift is left."""
     desired = DesiredPolicies.from_config(config)
@@ -222,7 +223,7 @@ def ensure_policies(conn: psycopg.Connection, hypertable: Hypertable, config: Op
     if not apply:
         progress("Dry run: nothing changed (trigger with apply=true to apply)" if changes else "Nothing to change")
         return result
-    starts = staggered_starts(conn.execute(read_sql("maintenance/database_now.sql")).fetchone()[0], desired)
+    starts = staggered_starts(database_now(conn), desired)
     for _ in range(2):  # a newly added reorder policy gets its schedule in the second pass (alter_job)
         for change in changes:
             apply_change(conn, hypertable, desired, change, starts, result["notices"].append)

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from tsdb_ops.backup.manifest import write_atomically
+from tsdb_ops.files import write_atomically
 
 OFFSET_FILE = ".backup_log_offset.json"
 

@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 import pendulum
 from croniter import croniter
 
-from tsdb_ops.dag_settings import NIGHTLY_BACKUP_SCHEDULE
-
 NIGHTLY_DAG_ID = "db_nightly_backup"
 
 
@@ -26,11 +24,12 @@ def scheduled_fire_times(schedule: str, before: datetime, count: int, timezone: 
 
 
 def nightly_outcomes(
-    count_runs: Callable[..., int], before: datetime, count: int, timezone: str
+    count_runs: Callable[..., int], schedule: str, before: datetime, count: int, timezone: str
 ) -> list[str | None]:
-    """'success', 'failed' or None (no finished run) for each of the last scheduled nightly runs, newest first."""
+    """'success', 'failed' or None (no finished run) for each of the last scheduled nightly runs (``schedule``:
+    the nightly DAG's cron, handed in by the DAG's shell), newest first."""
     outcomes: list[str | None] = []
-    for logical_date in scheduled_fire_times(NIGHTLY_BACKUP_SCHEDULE, before, count, timezone):
+    for logical_date in scheduled_fire_times(schedule, before, count, timezone):
         if count_runs(dag_id=NIGHTLY_DAG_ID, logical_dates=[logical_date], states=["failed"]):
             outcomes.append("failed")
         elif count_runs(dag_id=NIGHTLY_DAG_ID, logical_dates=[logical_date], states=["success"]):

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tsdb_ops.backup.manifest import ARTEFACT_KINDS, Manifest, write_atomically
+from tsdb_ops.backup.manifest import ARTEFACT_KINDS, Manifest
+from tsdb_ops.files import write_atomically
 
 DIR_SIZES_FILE = "backup_dir_sizes.json"
 DIR_SIZES_KEPT_DAYS = 90

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from tsdb_ops.paths import read_sql
-from tsdb_ops.timescale.hypertables import Hypertable
+from tsdb_ops.files import read_sql
+from tsdb_ops.timescale.table import Table
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,18 @@ class Chunk:
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}"
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"schema": self.schema, "name": self.name, "is_compressed": self.is_compressed,
+                "range_start": self.range_start.isoformat() if self.range_start else None,
+                "range_end": self.range_end.isoformat() if self.range_end else None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(data["schema"], data["name"],
+                   datetime.fromisoformat(data["range_start"]) if data["range_start"] else None,
+                   datetime.fromisoformat(data["range_end"]) if data["range_end"] else None,
+                   data["is_compressed"])
+
 
 @dataclass(frozen=True)
 class CompressionRun:
@@ -54,17 +67,17 @@ class CompressionRun:
         return "; ".join(f"{name}: {error}" for name, error in self.failed.items())
 
 
-def list_chunks(conn: psycopg.Connection, hypertable: Hypertable, older_than_days: float | None = None) -> list[Chunk]:
+def list_chunks(conn: psycopg.Connection, hypertable: Table, older_than_days: float | None = None) -> list[Chunk]:
     """Chunks, oldest first; with ``older_than_days`` only those ``show_chunks(older_than => ...)`` selects."""
     rows = conn.execute(
-        read_sql("maintenance/list_chunks.sql"), {**hypertable.params, "older_than_days": older_than_days}
+        read_sql("timescale/list_chunks.sql"), {**hypertable.params, "older_than_days": older_than_days}
     ).fetchall()
     return [Chunk(*row) for row in rows]
 
 
 def database_now(conn: psycopg.Connection) -> datetime:
     """The server's clock (chunk ages are measured against it, as TimescaleDB does)."""
-    return conn.execute(read_sql("maintenance/database_now.sql")).fetchone()[0]
+    return conn.execute(read_sql("timescale/database_now.sql")).fetchone()[0]
 
 
 def set_local_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
@@ -72,14 +85,9 @@ def set_local_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement
     _set_timeouts(conn, lock_timeout_ms, statement_timeout_ms, is_local=True)
 
 
-def set_session_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
-    """SET both timeouts for the session (for statements such as VACUUM that cannot run in a transaction)."""
-    _set_timeouts(conn, lock_timeout_ms, statement_timeout_ms, is_local=False)
-
-
 def _set_timeouts(conn: psycopg.Connection, lock_timeout_ms: int, statement_timeout_ms: int, *, is_local: bool) -> None:
     conn.execute(
-        read_sql("maintenance/set_timeouts.sql"),
+        read_sql("timescale/set_timeouts.sql"),
         {"lock_timeout": f"{lock_timeout_ms}ms", "statement_timeout": f"{statement_timeout_ms}ms", "is_local": is_local},
     )
 
@@ -109,7 +117,7 @@ def compress_chunks(
         try:
             with conn.transaction():
                 set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
-                conn.execute(read_sql("maintenance/compress_chunk.sql"), {"chunk": chunk.regclass_text})
+                conn.execute(read_sql("timescale/compress_chunk.sql"), {"chunk": chunk.regclass_text})
         except psycopg.Error as exc:
             failed[str(chunk)] = f"{type(exc).__name__}: {str(exc).strip()}"
             progress(f"{index}/{total} chunks: {chunk} NOT compressed ({failed[str(chunk)]})")
@@ -119,13 +127,22 @@ def compress_chunks(
     return CompressionRun(compressed, already, failed)
 
 
+def recompress_chunk(conn: psycopg.Connection, chunk: Chunk, *, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """decompress_chunk + compress_chunk in one transaction with the maintenance timeouts: on failure the chunk
+    stays compressed as it was."""
+    with conn.transaction():
+        set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
+        conn.execute(read_sql("timescale/decompress_chunk.sql"), {"chunk": chunk.regclass_text})
+        conn.execute(read_sql("timescale/compress_chunk.sql"), {"chunk": chunk.regclass_text})
+
+
 def drop_chunks_older_than(
-    conn: psycopg.Connection, hypertable: Hypertable, days: float, *, lock_timeout_ms: int, statement_timeout_ms: int
+    conn: psycopg.Connection, hypertable: Table, days: float, *, lock_timeout_ms: int, statement_timeout_ms: int
 ) -> list[str]:
     """``drop_chunks(older_than => days)`` in one transaction; returns the dropped chunks' names."""
     with conn.transaction():
         set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
-        rows = conn.execute(read_sql("maintenance/drop_chunks.sql"), {**hypertable.params, "days": days}).fetchall()
+        rows = conn.execute(read_sql("timescale/drop_chunks.sql"), {**hypertable.params, "days": days}).fetchall()
     return [row[0] for row in rows]
 
 
@@ -133,4 +150,4 @@ def analyze_chunk(conn: psycopg.Connection, chunk: Chunk, *, lock_timeout_ms: in
     """ANALYZE one chunk (its planner statistics), with the maintenance timeouts."""
     with conn.transaction():
         set_local_timeouts(conn, lock_timeout_ms, statement_timeout_ms)
-        conn.execute(sql.SQL(read_sql("maintenance/analyze_chunk.sql")).format(chunk=chunk.identifier))
+        conn.execute(sql.SQL(read_sql("timescale/analyze_chunk.sql")).format(chunk=chunk.identifier))

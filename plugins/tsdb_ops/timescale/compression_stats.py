@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 
-from tsdb_ops.paths import read_sql
-from tsdb_ops.timescale.hypertables import Hypertable
+from tsdb_ops.files import read_sql
+from tsdb_ops.timescale.table import Table
 
 
 @dataclass(frozen=True)
@@ -46,20 +48,39 @@ class CompressionStatus:
     timeframe_shares: dict[str, float]  # planner statistics of the timeframe column (inherited), may be empty
 
 
-def compression_status(conn: psycopg.Connection, hypertable: Hypertable, timeframe_column: str) -> CompressionStatus:
-    """Collect the per-hypertable and per-chunk numbers in one short read-only transaction."""
-    with conn.transaction():
-        summary_row = conn.execute(read_sql("reports/hypertable_compression_summary.sql"), hypertable.params).fetchone()
-        chunk_rows = conn.execute(read_sql("reports/chunk_compression_status.sql"), hypertable.params).fetchall()
-        share_rows = conn.execute(
-            read_sql("reports/timeframe_shares.sql"), {**hypertable.params, "column": timeframe_column}
-        ).fetchall()
-    assert summary_row is not None
-    taken_at, *summary = summary_row
+# The three catalog queries, also run as SQL steps of the weekly DAG (parameters: the table's params + column).
+SUMMARY_SQL = "timescale/hypertable_compression_summary.sql"
+CHUNKS_SQL = "timescale/chunk_compression_status.sql"
+TIMEFRAME_SHARES_SQL = "timescale/timeframe_shares.sql"
+
+
+def status_from_rows(hypertable: str, summary_row: Sequence[Any], chunk_rows: Sequence[Sequence[Any]],
+                     share_rows: Sequence[Sequence[Any]]) -> CompressionStatus:
+    """The status from the rows of the three queries, in their column order (tuples or dicts alike)."""
+    taken_at, *summary = _values(summary_row)
     return CompressionStatus(
-        hypertable=str(hypertable),
+        hypertable=hypertable,
         taken_at=taken_at,
         summary=HypertableStatus(*summary),
-        chunks=[ChunkStatus(*row) for row in chunk_rows],
-        timeframe_shares={str(value): float(share) for value, share in share_rows},
+        chunks=chunk_statuses(chunk_rows),
+        timeframe_shares={str(value): float(share) for value, share in map(_values, share_rows)},
     )
+
+
+def chunk_statuses(chunk_rows: Sequence[Sequence[Any] | Mapping[str, Any]]) -> list[ChunkStatus]:
+    """The chunks of CHUNKS_SQL's rows (tuples or dicts alike)."""
+    return [ChunkStatus(*_values(row)) for row in chunk_rows]
+
+
+def _values(row: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
+    return list(row.values()) if isinstance(row, Mapping) else list(row)
+
+
+def compression_status(conn: psycopg.Connection, hypertable: Table, timeframe_column: str) -> CompressionStatus:
+    """Collect the per-hypertable and per-chunk numbers in one short read-only transaction."""
+    with conn.transaction():
+        summary_row = conn.execute(read_sql(SUMMARY_SQL), hypertable.params).fetchone()
+        chunk_rows = conn.execute(read_sql(CHUNKS_SQL), hypertable.params).fetchall()
+        share_rows = conn.execute(read_sql(TIMEFRAME_SHARES_SQL), {**hypertable.params, "column": timeframe_column}).fetchall()
+    assert summary_row is not None
+    return status_from_rows(str(hypertable), summary_row, chunk_rows, share_rows)

@@ -1,16 +1,19 @@
-"""Policy jobs of a hypertable: lookup by proc_name (old and columnstore names), run now, errors and stats."""
+"""TimescaleDB jobs: policy jobs by proc_name (old and columnstore names), run now, stats and errors, and the one
+judgement of job health (``job_findings``) that the health check and the crash-recovery check share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg.rows import dict_row
 
-from tsdb_ops.paths import read_sql
-from tsdb_ops.timescale.hypertables import Hypertable
+from tsdb_ops.files import read_sql
+from tsdb_ops.findings import Finding
+from tsdb_ops.timescale.table import Table
 
 # proc_name of each policy kind in timescaledb_information.jobs. The columnstore API of TimescaleDB >= 2.18
 # (add_columnstore_policy) schedules the same procedure; 'policy_columnstore' is accepted should a release name it so.
@@ -32,42 +35,101 @@ class PolicyJob:
     next_start: datetime | None
 
 
-@dataclass(frozen=True)
-class JobError:
-    job_id: int
-    start_time: datetime | None
-    finish_time: datetime | None
-    sqlerrcode: str | None
-    message: str
-
-
 def policy_kind(proc_name: str) -> str | None:
     return next((kind for kind, names in POLICY_PROCS.items() if proc_name in names), None)
 
 
-def find_policy_jobs(conn: psycopg.Connection, hypertable: Hypertable, kind: str | None = None) -> list[PolicyJob]:
+def find_policy_jobs(conn: psycopg.Connection, hypertable: Table, kind: str | None = None) -> list[PolicyJob]:
     """Policy jobs of the hypertable (all kinds, or one of POLICY_PROCS), oldest job id first."""
     names = list(POLICY_PROCS[kind]) if kind else [n for names in POLICY_PROCS.values() for n in names]
-    rows = conn.execute(read_sql("maintenance/find_policy_jobs.sql"), {**hypertable.params, "proc_names": names})
+    rows = conn.execute(read_sql("timescale/find_policy_jobs.sql"), {**hypertable.params, "proc_names": names})
     return [
         PolicyJob(job_id, policy_kind(proc_name) or proc_name, proc_name, schedule, config or {}, scheduled, next_start)
         for job_id, proc_name, schedule, config, scheduled, next_start in rows.fetchall()
     ]
 
 
+RUN_JOB_SQL = "timescale/run_job.sql"
+
+
 def run_job(conn: psycopg.Connection, job_id: int) -> None:
-    """``CALL run_job(<id>)``: a CALL argument must be a literal, so the integer id is composed as one."""
-    conn.execute(sql.SQL(read_sql("maintenance/run_job.sql")).format(job_id=sql.Literal(int(job_id))))
+    """``CALL run_job(<id>)`` in this session."""
+    conn.execute(read_sql(RUN_JOB_SQL), {"job_id": int(job_id)})
 
 
-def job_errors_since(conn: psycopg.Connection, job_ids: list[int], since: datetime) -> list[JobError]:
-    """Errors recorded in timescaledb_information.job_errors for these jobs since ``since``."""
-    rows = conn.execute(read_sql("maintenance/job_errors.sql"), {"job_ids": job_ids, "since": since}).fetchall()
-    return [JobError(*row) for row in rows]
+def job_stats(conn: psycopg.Connection, job_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Every job (or the given ones) with its last run from job_stats; non-finite times read as None."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(read_sql("timescale/job_stats.sql")).fetchall()
+    return [row for row in rows if job_ids is None or row["job_id"] in job_ids]
 
 
-def job_stats(conn: psycopg.Connection, job_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Last run status and failure count per job from timescaledb_information.job_stats (None fields: no run yet)."""
-    cursor = conn.execute(read_sql("maintenance/job_stats.sql"), {"job_ids": job_ids})
-    columns = [c.name for c in cursor.description or []]
-    return {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+def job_errors(conn: psycopg.Connection, since: datetime, job_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Errors in timescaledb_information.job_errors since ``since`` (of the given jobs, or all), newest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(read_sql("timescale/job_errors.sql"), {"since": since, "job_ids": job_ids}).fetchall()
+
+
+OUT_OF_WORKERS = "out of background workers"
+NO_RUNS_NOTE = (
+    "job_stats holds no run of any job: the background scheduler has not run a job on this server (no scheduler "
+    "running, e.g. the WebAssembly build used in CI, or timescaledb.max_background_workers too low). Failed jobs "
+    "cannot show up here until the scheduler runs them."
+)
+
+
+def job_findings(jobs: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], lookback_hours: float, *,
+                 area: str = "health", paused: bool = False) -> list[Finding]:
+    """One warning per job whose last run failed or that logged errors in the window (and, with ``paused``, per
+    job that is not scheduled); a critical finding when the scheduler ran out of background workers (then no
+    policy runs at all). ``jobs`` are rows of ``timescale/job_stats.sql``, ``errors`` of ``job_errors.sql``; keys
+    are ``<area>.jobs.<check>[.<job id>]``."""
+    findings: list[Finding] = []
+    by_job: dict[int, list[Mapping[str, Any]]] = {}
+    for error in errors:
+        if OUT_OF_WORKERS not in (error.get("message") or "").lower():
+            by_job.setdefault(error["job_id"], []).append(error)
+    known = {job["job_id"]: job for job in jobs}
+    for job_id in sorted(set(known) | set(by_job)):
+        job = known.get(job_id, {})
+        logged = by_job.get(job_id, [])
+        failed_last = job.get("last_run_status") == "Failed"
+        if not failed_last and not logged:
+            continue
+        procedure = job.get("procedure") or logged[0].get("procedure")
+        parts = [f"TimescaleDB job {job_id} ({procedure})"]
+        parts.append("failed its last run" if failed_last else f"logged {len(logged)} error(s) in {lookback_hours:g} h")
+        if logged:
+            newest = logged[0]
+            parts.append(f"last error: [{newest.get('sqlerrcode') or '-'}] {newest.get('message')}")
+        findings.append(Finding(
+            f"{area}.jobs.failing.{job_id}", "warning", "; ".join(parts),
+            {"job_id": job_id, "procedure": procedure, "last_run_status": job.get("last_run_status"),
+             "total_runs": job.get("total_runs"), "total_failures": job.get("total_failures"),
+             "errors_in_window": len(logged)},
+        ))
+    if paused:
+        for job in jobs:
+            if job.get("scheduled") is False:
+                findings.append(Finding(
+                    f"{area}.jobs.paused.{job['job_id']}", "warning",
+                    f"TimescaleDB job {job['job_id']} ({job.get('procedure')}) is paused: resume it with db_job_control",
+                    {"job_id": job["job_id"], "procedure": job.get("procedure")},
+                ))
+    starved = [e for e in errors if OUT_OF_WORKERS in (e.get("message") or "").lower()]
+    if starved:
+        job_ids = sorted({e["job_id"] for e in starved})
+        findings.append(Finding(
+            f"{area}.jobs.out_of_background_workers", "critical",
+            f"TimescaleDB could not start jobs {job_ids}: out of background workers ({len(starved)} times in "
+            f"{lookback_hours:g} h); raise timescaledb.max_background_workers (and max_worker_processes) and restart",
+            {"job_ids": job_ids, "occurrences": len(starved)},
+        ))
+    return findings
+
+
+def job_notes(jobs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A note when no job has run, so an empty job_stats is not read as "all good"."""
+    if jobs and not any(job.get("total_runs") or job.get("last_run_started_at") for job in jobs):
+        return [NO_RUNS_NOTE]
+    return []

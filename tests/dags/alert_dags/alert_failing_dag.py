@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, Connection, task
 
-from tsdb_ops.dag_settings import dag_kwargs
+from tsdb_ops.dag_defaults import dag_kwargs
 
-with DAG(dag_id="alert_failing_dag", **dag_kwargs(schedule=None, tags=["test"], doc_md=__doc__)):
+with DAG(**dag_kwargs("alert_failing_dag", description="Test: a task that fails", tags=["test"], doc_md=__doc__)):
 
     @task(retries=0)
     def fail_with_dsn_in_error() -> None:

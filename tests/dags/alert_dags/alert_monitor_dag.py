@@ -10,7 +10,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.alerts.monitor_alerts import publish_findings
-from tsdb_ops.dag_settings import dag_kwargs
+from tsdb_ops.dag_defaults import dag_kwargs
 from tsdb_ops.findings import Finding
 
 DISK_FULL = Finding("disk_usage", "critical", "Backup volume is 91% full (limit 85%)", {"used_percent": 91})
@@ -23,9 +23,9 @@ def _check(report, **expected: list[str]) -> None:
 
 
 with DAG(
-    dag_id="alert_monitor_dag",
-    params={"scope": Param("test.alert_monitor_dag", type="string")},
-    **dag_kwargs(schedule=None, tags=["test"], doc_md=__doc__),
+    params={"scope": Param("test.alert_monitor_dag", type="string", title="Alert scope")},
+    **dag_kwargs("alert_monitor_dag", description="Test: monitor alerts through publish_findings", tags=["test"],
+                 doc_md=__doc__),
 ):
 
     @task(retries=0)

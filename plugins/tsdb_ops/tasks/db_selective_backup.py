@@ -1,0 +1,18 @@
+"""db_selective_backup's task bodies: validate the params and plan the files, then write the time-range exports
+(skipped in a dry run); the table dumps run in a container (tasks.containers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsdb_ops.backup import selective_backup
+from tsdb_ops.tasks.dry_run import skip_if_dry_run
+
+
+def validate_params(params: dict[str, Any] | None = None, dag_run: Any = None) -> dict[str, Any]:
+    return selective_backup.validate_selective_backup_params(params or {}, dag_run.run_after)
+
+
+def export_time_ranges(validated: dict[str, Any]) -> list[dict[str, Any]]:
+    skip_if_dry_run(validated, None, "write the exports")
+    return selective_backup.export_time_ranges(validated)
