@@ -21,18 +21,13 @@ from airflow.sdk import DAG, Param, chain, task
 from tsdb_ops.config import parse_time_config
 from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_compress_symbol as tasks
+from tsdb_ops.tasks.manual_runs import dry_run_param, hypertable_param
 
 config = parse_time_config()
 
 with DAG(
     params={
-        "hypertable": Param(
-            config.hypertable,
-            title="Hypertable",
-            section="Target",
-            type="string",
-            description="Hypertable (schema.table or table)",
-        ),
+        "hypertable": hypertable_param(),
         "symbol": Param(
             "EURUSD",
             title="Symbol",
@@ -47,9 +42,7 @@ with DAG(
             type=["integer", "string"],
             description="Compress chunks older than this: days (30) or '30 days' / '4 weeks'",
         ),
-        "dry_run": Param(
-            True, title="Dry run", section="Run", type="boolean", description="Only list the chunks (set false to compress them)"
-        ),
+        "dry_run": dry_run_param("Only list the chunks (set false to compress them)"),
     },
     **dag_kwargs(
         "db_compress_symbol",

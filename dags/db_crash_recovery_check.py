@@ -20,19 +20,15 @@ from __future__ import annotations
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param, chain, task
 
-from tsdb_ops.config import parse_time_config
 from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_crash_recovery_check as tasks
+from tsdb_ops.tasks.manual_runs import dry_run_param, hypertable_param
 from tsdb_ops.tasks.sql_steps import sql_step
 from tsdb_ops.timescale.compression_stats import CHUNKS_SQL, SUMMARY_SQL
 
-config = parse_time_config()
-
 with DAG(
     params={
-        "hypertable": Param(
-            config.hypertable, title="Hypertable", section="Target", type="string", description="Hypertable to check"
-        ),
+        "hypertable": hypertable_param("Hypertable to check"),
         "compress_after_days": Param(
             None,
             title="Compress chunks older than (days)",
@@ -47,13 +43,7 @@ with DAG(
             type="boolean",
             description="Hand off to db_weekly_maintenance",
         ),
-        "dry_run": Param(
-            True,
-            title="Dry run",
-            section="Run",
-            type="boolean",
-            description="Only check and list (set false to compress and hand off)",
-        ),
+        "dry_run": dry_run_param("Only check and list (set false to compress and hand off)"),
     },
     **dag_kwargs(
         "db_crash_recovery_check",

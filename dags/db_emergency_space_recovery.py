@@ -22,6 +22,7 @@ from airflow.sdk import DAG, Param, chain, task
 from tsdb_ops.config import parse_time_config
 from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_emergency_space_recovery as tasks
+from tsdb_ops.tasks.manual_runs import dry_run_param, hypertable_param
 from tsdb_ops.tasks.sql_steps import sql_step
 from tsdb_ops.timescale.compression_stats import CHUNKS_SQL, SUMMARY_SQL
 
@@ -29,13 +30,7 @@ config = parse_time_config()
 
 with DAG(
     params={
-        "hypertable": Param(
-            config.hypertable,
-            title="Hypertable",
-            section="Target",
-            type="string",
-            description="Hypertable (schema.table or table)",
-        ),
+        "hypertable": hypertable_param(),
         "compress_largest": Param(
             config.emergency_compress_largest_chunks,
             title="Compress the N largest chunks",
@@ -58,9 +53,7 @@ with DAG(
             type="string",
             description="To drop: repeat the hypertable's name here",
         ),
-        "dry_run": Param(
-            True, title="Dry run", section="Run", type="boolean", description="Only report and list (set false to act)"
-        ),
+        "dry_run": dry_run_param("Only report and list (set false to act)"),
     },
     **dag_kwargs(
         "db_emergency_space_recovery",

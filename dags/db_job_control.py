@@ -14,18 +14,14 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param, chain, task
 
-from tsdb_ops.config import parse_time_config
 from tsdb_ops.dag_defaults import dag_kwargs
 from tsdb_ops.params import JOB_ACTIONS
 from tsdb_ops.tasks import db_job_control as tasks
-
-config = parse_time_config()
+from tsdb_ops.tasks.manual_runs import dry_run_param, hypertable_param
 
 with DAG(
     params={
-        "hypertable": Param(
-            config.hypertable, title="Hypertable", section="Target", type="string", description="Hypertable whose jobs are listed"
-        ),
+        "hypertable": hypertable_param("Hypertable whose jobs are listed"),
         "job": Param(
             "policy_compression",
             title="Job",
@@ -48,13 +44,7 @@ with DAG(
             type="string",
             description="To run the retention policy now: repeat the hypertable's name",
         ),
-        "dry_run": Param(
-            True,
-            title="Dry run",
-            section="Run",
-            type="boolean",
-            description="Only list the jobs and the action (set false to act)",
-        ),
+        "dry_run": dry_run_param("Only list the jobs and the action (set false to act)"),
     },
     **dag_kwargs(
         "db_job_control",

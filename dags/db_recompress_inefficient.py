@@ -21,6 +21,7 @@ from airflow.sdk import DAG, Param, chain, task
 from tsdb_ops.config import parse_time_config
 from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_recompress_inefficient as tasks
+from tsdb_ops.tasks.manual_runs import dry_run_param, hypertable_param
 from tsdb_ops.tasks.sql_steps import sql_step
 from tsdb_ops.timescale.compression_stats import CHUNKS_SQL
 
@@ -28,13 +29,7 @@ config = parse_time_config()
 
 with DAG(
     params={
-        "hypertable": Param(
-            config.hypertable,
-            title="Hypertable",
-            section="Target",
-            type="string",
-            description="Hypertable (schema.table or table)",
-        ),
+        "hypertable": hypertable_param(),
         "max_saved_percent": Param(
             config.recompress_max_saved_percent,
             title="Saved less than (%)",
@@ -49,13 +44,7 @@ with DAG(
             type="integer",
             description="Only chunks larger than this before compression (bytes)",
         ),
-        "dry_run": Param(
-            True,
-            title="Dry run",
-            section="Run",
-            type="boolean",
-            description="Only list the chunks (set false to recompress them)",
-        ),
+        "dry_run": dry_run_param("Only list the chunks (set false to recompress them)"),
     },
     **dag_kwargs(
         "db_recompress_inefficient",

@@ -42,6 +42,7 @@ from airflow.sdk import DAG, Param, chain, task
 from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_restore as tasks
 from tsdb_ops.tasks.containers import RestoreBackupOperator, RestoreModelsVolumeOperator, WriteSafetyDumpOperator
+from tsdb_ops.tasks.manual_runs import dry_run_param
 
 with DAG(
     params={
@@ -62,8 +63,7 @@ with DAG(
                                                  "confirm_models_volume)."),
         "confirm_models_volume": Param("", type="string", title="Confirm: models volume name",
                                        description="Repeat the models volume's name to allow clearing it."),
-        "dry_run": Param(True, type="boolean", title="Dry run",
-                         description="Only validate and log what would be done. Set to false to restore."),
+        "dry_run": dry_run_param("Only validate and log what would be done. Set to false to restore."),
     },
     **dag_kwargs("db_restore", description="Full restore of a verified backup set, after a safety dump of the target",
                  tags=["manual", "recovery"], doc_md=__doc__),

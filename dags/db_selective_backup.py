@@ -31,6 +31,7 @@ from tsdb_ops.backup.selective_backup import MODES
 from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_selective_backup as tasks
 from tsdb_ops.tasks.containers import DumpTablesOperator
+from tsdb_ops.tasks.manual_runs import dry_run_param
 
 with DAG(
     params={
@@ -57,8 +58,7 @@ with DAG(
                           description="Database to back up from. Empty: the database of the postgres connection. To "
                                       "recover rows from a full backup, restore it into a new database with db_restore "
                                       "and export the range from there."),
-        "dry_run": Param(True, type="boolean", title="Dry run",
-                         description="Only validate and log what would be written. Set to false to write the files."),
+        "dry_run": dry_run_param("Only validate and log what would be written. Set to false to write the files."),
     },
     **dag_kwargs("db_selective_backup", description="Export a time range or tables (COPY) to a verified file",
                  tags=["manual", "recovery"], doc_md=__doc__),

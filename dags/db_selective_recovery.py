@@ -25,6 +25,7 @@ from airflow.sdk import DAG, Param, chain, task
 
 from tsdb_ops.dag_defaults import dag_kwargs
 from tsdb_ops.tasks import db_selective_recovery as tasks
+from tsdb_ops.tasks.manual_runs import dry_run_param
 
 with DAG(
     params={
@@ -40,9 +41,8 @@ with DAG(
                                    "Empty: the export's start."),
         "end": Param("", type="string", title="End",
                      description="First time NOT recovered, ISO 8601. Empty: the export's end."),
-        "dry_run": Param(True, type="boolean", title="Dry run",
-                         description="Only validate and log what would be done (nothing is written). Set to false to "
-                                     "insert the missing rows."),
+        "dry_run": dry_run_param("Only validate and log what would be done (nothing is written). Set to false to "
+                                 "insert the missing rows."),
     },
     **dag_kwargs("db_selective_recovery", description="Insert the rows of an export that are missing (ON CONFLICT DO NOTHING)",
                  tags=["manual", "recovery"], doc_md=__doc__),

@@ -27,8 +27,7 @@ from psycopg import sql
 
 from tsdb_ops.backup.artefacts import publish, sha256_of
 from tsdb_ops.backup.layout import partial_path
-from tsdb_ops.backup.manifest import write_atomically
-from tsdb_ops.files import read_sql
+from tsdb_ops.files import read_sql, write_atomically
 from tsdb_ops.params import EXPORT_DIR, ParamError, TimeRange
 
 EXPORT_KIND = "time_range_export"

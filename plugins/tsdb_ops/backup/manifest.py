@@ -17,11 +17,11 @@ counts are None ("not recorded"), and the readers say what they do instead.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tsdb_ops.files import write_atomically
 
 FORMAT_VERSION = 2
 READABLE_FORMAT_VERSIONS = (1, 2)
@@ -99,22 +99,6 @@ class ManifestError(ValueError):
 
 def manifest_path(backup_root: str | Path, set_id: str) -> Path:
     return Path(backup_root) / MANIFEST_DIR / f"backup_{set_id}.json"
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o640) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_manifest(backup_root: str | Path, manifest: Manifest) -> Path:

@@ -19,10 +19,10 @@ from psycopg import sql
 
 from tsdb_ops.backup import restore_steps
 from tsdb_ops.backup.artefacts import sha256_of
-from tsdb_ops.backup.manifest import ManifestError, list_manifest_paths, read_manifest, write_atomically
+from tsdb_ops.backup.manifest import ManifestError, list_manifest_paths, read_manifest
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.db import DatabaseLogin
-from tsdb_ops.files import read_sql
+from tsdb_ops.files import read_sql, write_atomically
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
 
 

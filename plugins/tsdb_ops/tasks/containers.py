@@ -28,9 +28,9 @@ from tsdb_ops.backup.artefacts import publish, sha256_of
 from tsdb_ops.backup.commands import BACKUP_MOUNT, MODELS_MOUNT, parse_output
 from tsdb_ops.backup.database import database_facts, export_snapshot, job_records, table_stats
 from tsdb_ops.backup.layout import artefact_path, ensure_dirs, host_path, partial_path, set_id_for
-from tsdb_ops.backup.manifest import write_atomically
 from tsdb_ops.config import OpsConfig, load_config, parse_time_config
 from tsdb_ops.db import DatabaseLogin, database_login
+from tsdb_ops.files import write_atomically
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
 
 TASK_LABEL = "tsdb_ops.task"

@@ -21,7 +21,7 @@ from tsdb_ops.maintenance.chunk_plan import (
     resolve_param_hypertable,
 )
 from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.tasks.dry_run import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import skip_if_dry_run
 from tsdb_ops.timescale.chunks import Chunk
 from tsdb_ops.timescale.table import table_from_text
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from tsdb_ops.backup import restore
 from tsdb_ops.config import load_config
-from tsdb_ops.tasks.dry_run import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import skip_if_dry_run
 
 
 def validate_params(params: dict[str, Any] | None = None, dag_run: Any = None) -> dict[str, Any]:

@@ -1,0 +1,33 @@
+"""The rules every manual DAG shares: its common params, and the dry run (validate and plan always, act only when
+the run's params say so)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from airflow.sdk import Param
+from airflow.sdk.exceptions import AirflowSkipException
+
+from tsdb_ops.config import parse_time_config
+
+
+def skip_if_dry_run(validated: dict[str, Any], say: Callable[[str], None] | None, what: str) -> None:
+    """Skip the acting task of a dry run (the plan was logged by the task before), saying how to do it for real.
+
+    Every acting task checks the run's dry_run itself: clearing one task of a dry run must not make it act."""
+    if validated["dry_run"]:
+        if say is not None:
+            say(f"Dry run: nothing changed. Trigger again with dry_run=false to {what}")
+        raise AirflowSkipException(f"dry run: {what} not done")
+
+
+def hypertable_param(description: str = "Hypertable (schema.table or table)") -> Param:
+    """The hypertable a manual run works on; the configured one by default (read at parse time, no database)."""
+    return Param(parse_time_config().hypertable, title="Hypertable", section="Target", type="string",
+                 description=description)
+
+
+def dry_run_param(description: str) -> Param:
+    """Every manual DAG starts as a dry run that logs exactly what a confirmed run does."""
+    return Param(True, title="Dry run", section="Run", type="boolean", description=description)
