@@ -47,10 +47,10 @@ with DAG(
             description="Also DROP chunks older than this many days (empty: drop nothing)",
         ),
         "confirm": Param(
-            "",
+            None,
             title="Confirm: hypertable name",
             section="Run",
-            type="string",
+            type=["null", "string"],
             description="To drop: repeat the hypertable's name here",
         ),
         "dry_run": dry_run_param("Only report and list (set false to act)"),

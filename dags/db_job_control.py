@@ -38,10 +38,10 @@ with DAG(
             description="What to do with the job",
         ),
         "confirm": Param(
-            "",
+            None,
             title="Confirm: hypertable name",
             section="Run",
-            type="string",
+            type=["null", "string"],
             description="To run the retention policy now: repeat the hypertable's name",
         ),
         "dry_run": dry_run_param("Only list the jobs and the action (set false to act)"),

@@ -46,13 +46,13 @@ from tsdb_ops.tasks.manual_runs import dry_run_param
 
 with DAG(
     params={
-        "set_id": Param("", type="string", title="Backup set",
+        "set_id": Param(None, type=["null", "string"], title="Backup set",
                         description="Backup set to restore: its id YYYYMMDD (manifests/backup_<set_id>.json). Empty: the "
                                     "newest verified set (the dry run names it; pass it here to be sure)."),
-        "target_database": Param("", type="string", title="Target database",
+        "target_database": Param(None, type=["null", "string"], title="Target database",
                                  description="Database to restore into. Empty: the database of the postgres connection. "
                                              "A database that does not exist is created."),
-        "confirm_database": Param("", type="string", title="Confirm: target database name",
+        "confirm_database": Param(None, type=["null", "string"], title="Confirm: target database name",
                                   description="Restoring over an existing database replaces every object of the dump in "
                                               "it: repeat the target database's name here to allow it."),
         "restore_models": Param(False, type="boolean", title="Restore the models volume",
@@ -61,7 +61,7 @@ with DAG(
         "clear_models_volume": Param(False, type="boolean", title="Clear the models volume first",
                                      description="Delete every file in the models volume before extracting (needs "
                                                  "confirm_models_volume)."),
-        "confirm_models_volume": Param("", type="string", title="Confirm: models volume name",
+        "confirm_models_volume": Param(None, type=["null", "string"], title="Confirm: models volume name",
                                        description="Repeat the models volume's name to allow clearing it."),
         "dry_run": dry_run_param("Only validate and log what would be done. Set to false to restore."),
     },

@@ -42,19 +42,19 @@ with DAG(
                                   "(pg_dump -t dumps zero rows of it)."),
         "table": Param("market_data", type="string", title="Table (time_range)",
                        description="Table to export in mode time_range: table or schema.table."),
-        "start": Param("", type="string", title="Start (time_range)",
+        "start": Param(None, type=["null", "string"], title="Start (time_range)",
                        description="First time included, ISO 8601 (2026-03-01 or 2026-03-01T12:00:00+00:00; without an "
                                    "offset: the configured time zone). Empty: 30 days before end."),
-        "end": Param("", type="string", title="End (time_range)",
+        "end": Param(None, type=["null", "string"], title="End (time_range)",
                      description="First time NOT included, ISO 8601. Empty: the run's time."),
-        "symbol": Param("", type="string", title="Symbol (time_range)",
+        "symbol": Param(None, type=["null", "string"], title="Symbol (time_range)",
                         description="Export only this symbol (e.g. EURUSD). Empty: every symbol."),
-        "time_column": Param("", type="string", title="Time column (time_range)",
+        "time_column": Param(None, type=["null", "string"], title="Time column (time_range)",
                              description="Column the range applies to. Empty: the hypertable's time dimension, else the "
                                          "configured time_column."),
         "tables": Param(["market_data", "ml_predictions"], type="array", items={"type": "string"}, title="Tables (tables)",
                         description="Tables to back up in mode tables (the guide's example: market_data, ml_predictions)."),
-        "database": Param("", type="string", title="Database",
+        "database": Param(None, type=["null", "string"], title="Database",
                           description="Database to back up from. Empty: the database of the postgres connection. To "
                                       "recover rows from a full backup, restore it into a new database with db_restore "
                                       "and export the range from there."),

@@ -29,17 +29,17 @@ from tsdb_ops.tasks.manual_runs import dry_run_param
 
 with DAG(
     params={
-        "export": Param("", type="string", title="Export manifest",
+        "export": Param(None, type=["null", "string"], title="Export manifest",
                         description="The export to recover from: its manifest relative to backup_root, e.g. "
                                     "selective/public.market_data_20260302T120000.json (db_selective_backup logs it). "
                                     "Empty: the newest export of the configured hypertable."),
-        "symbol": Param("", type="string", title="Symbol",
+        "symbol": Param(None, type=["null", "string"], title="Symbol",
                         description="Symbol whose rows are recovered, e.g. EURUSD. Empty: the export's symbol (required "
                                     "when the export holds every symbol)."),
-        "start": Param("", type="string", title="Start",
+        "start": Param(None, type=["null", "string"], title="Start",
                        description="First time recovered, ISO 8601 (without an offset: the configured time zone). "
                                    "Empty: the export's start."),
-        "end": Param("", type="string", title="End",
+        "end": Param(None, type=["null", "string"], title="End",
                      description="First time NOT recovered, ISO 8601. Empty: the export's end."),
         "dry_run": dry_run_param("Only validate and log what would be done (nothing is written). Set to false to "
                                  "insert the missing rows."),

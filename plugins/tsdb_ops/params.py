@@ -129,8 +129,11 @@ class TimeRange:
 
 
 def text_param(params: dict[str, Any], name: str) -> str:
-    """A text param, stripped; anything else (a number, a list) is an error naming the param."""
-    value = params.get(name, "")
+    """A text param, stripped; empty (None: left empty in the form) is ""; anything else (a number, a list) is an
+    error naming the param."""
+    value = params.get(name)
+    if value is None:
+        return ""
     if not isinstance(value, str):
         raise ParamError(f"param {name}={value!r} must be text")
     return value.strip()

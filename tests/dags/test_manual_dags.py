@@ -7,6 +7,7 @@ Market data in a unique schema: GBPUSD H1 bars for the last 8 weeks, EURUSD H1 b
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -261,3 +262,25 @@ def test_crash_recovery_dry_run_only_reports_and_run_compresses_past_the_policy_
                                                   DagRun.run_id == f"after_crash_recovery__{run.run_id}").all()
         assert len(handed_off) == 1
         session.delete(handed_off[0])
+
+
+@pytest.mark.parametrize("dag_id", ["db_compress_symbol", "db_recompress_inefficient", "db_emergency_space_recovery",
+                                    "db_job_control", "db_crash_recovery_check", "db_policy_setup"])
+def test_each_manual_dag_triggered_with_its_form_defaults_is_a_dry_run_that_changes_nothing(tsdb, manual_env, dag_id):
+    _add_compression_policy(tsdb, manual_env["hypertable"])
+    before = _snapshot(tsdb, manual_env["schema"])
+    run = load_dag(dag_id).test()
+    states = task_states(run)
+    assert "failed" not in states.values() and "upstream_failed" not in states.values(), states
+    assert _snapshot(tsdb, manual_env["schema"]) == before
+
+
+def test_a_bad_param_fails_the_first_task_at_once_although_retries_are_configured(manual_env, monkeypatch, capfd):
+    config = json.loads(os.environ["AIRFLOW_VAR_TSDB_OPS_CONFIG"])
+    monkeypatch.setenv("AIRFLOW_VAR_TSDB_OPS_CONFIG", json.dumps({**config, "retries": 2}))
+    dag = load_dag("db_compress_symbol")
+    assert dag.get_task("validate_params").retries == 2
+    run = dag.test(run_conf={"symbol": MALICIOUS_SYMBOL})
+    (validate,) = [ti for ti in run.get_task_instances() if ti.task_id == "validate_params"]
+    assert (validate.state, validate.try_number) == ("failed", 1)
+    assert "AirflowFailException: ParamError: param symbol=" in capfd.readouterr().out

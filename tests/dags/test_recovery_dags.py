@@ -45,7 +45,7 @@ def test_restore_runs_the_runbook_order_and_always_leaves_timescaledb_restore_mo
                           "restore_models_volume"]
     end = dag.get_task("end_timescaledb_restore")
     assert end.is_teardown and "prepare_target_database" in end.upstream_task_ids
-    assert dag.params["confirm_database"] == "" and dag.params["restore_models"] is False
+    assert dag.params["confirm_database"] is None and dag.params["restore_models"] is False
 
 
 def test_selective_recovery_always_drops_its_recovery_table(dags):

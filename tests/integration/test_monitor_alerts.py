@@ -289,6 +289,26 @@ def test_a_run_for_a_past_hour_judges_freshness_then_and_alerts_nobody(rig):
                          "trends; looked at the present: integrity, disk_usage, log_errors, failed_runs)")
 
 
+def test_a_past_hour_with_a_critical_finding_is_a_green_run_that_says_what_it_found_and_alerts_nobody(rig, capfd):
+    rig.write_sets(newest_hours_ago=40)  # 40 h old now; 30 h old as of 10 h ago: critical then
+    capfd.readouterr()
+    states = rig.run(run_after=rig.now - timedelta(hours=10))
+    assert states["conclude"] == SUCCESS
+    assert rig.alerts() == expected_alerts() and rig.heartbeats() == []
+    line = (rig.logs / "backup_monitor.log").read_text().splitlines()[-1]
+    assert ": 3 critical, 0 warning(s) (a past hour, not alerted;" in line
+    assert "Newest verified database backup is 30.0 h old (limit 25 h)" in capfd.readouterr().out
+
+
+def test_a_failed_present_run_says_its_findings_in_sentences(rig, capfd):
+    rig.write_sets(newest_hours_ago=34)
+    capfd.readouterr()
+    assert rig.run()["conclude"] == FAILED
+    out = capfd.readouterr().out
+    assert "Backup monitor: 3 critical problem(s), alerted: Newest verified" in out
+    assert "backup.freshness" not in out.split("Backup monitor: 3 critical problem(s)")[1].split("\n")[0]
+
+
 def test_the_daily_summary_is_written_once_a_day_with_a_chart(rig):
     rig.write_sets()
     rig.configure(monitor_summary_hour=0)

@@ -144,7 +144,13 @@ def check_results(context: dict[str, Any]) -> list[dict[str, Any] | None]:
 
 
 def conclude(results: list[dict[str, Any] | None], context: dict[str, Any]) -> dict[str, int]:
-    """Log the run's outcome, ping the heartbeat, and fail the run when a check is critical or could not run."""
+    """Say in sentences what the run found, log it, ping the heartbeat, and set the run's state.
+
+    The states: a run of the present hour fails while a critical finding is open or a check could not run (the
+    grid shows the problem as long as it lasts; the alert API pages once and suppresses repeats, and the failure
+    raises AlertedFindingsError so no second, task-failure page is sent). A run for a past hour (a backfill or a
+    re-run) alerts nobody and succeeds, whatever it found: its log line and this task's log say what that was.
+    """
     config = load_config()
     findings = [Finding.from_dict(f) for r in results if r for f in r["findings"]]
     not_run = sorted(set(CHECKS) - {r["check"] for r in results if r})
@@ -160,12 +166,15 @@ def conclude(results: list[dict[str, Any] | None], context: dict[str, Any]) -> d
         line += (f" (a past hour, not alerted; judged as of that hour: {as_of_checks}; "
                  f"looked at the present: {', '.join(checks.PRESENT_ONLY_CHECKS)})")
     append_log_line(config, MONITOR_LOG, line)
+    sentences = [f.message for f in critical] + [f"Check {name} could not run: see its task log." for name in not_run]
+    for sentence in sentences + [f.message for f in warnings]:
+        log.info("%s", sentence)
     if not past:  # the dead-man's switch reports the present
         ping_heartbeat(config.heartbeat_url, failed=bool(critical or not_run))
-    if critical or not_run:
-        keys = [f.key for f in critical] + [f"check {name} did not run" for name in not_run]
-        raise AlertedFindingsError(f"backup monitor: {len(keys)} critical finding(s): {keys}")
-    return {"critical": 0, "warnings": len(warnings)}
+    if sentences and not past:
+        raise AlertedFindingsError(f"Backup monitor: {len(sentences)} critical problem(s), alerted: " + " ".join(
+            s if s.endswith(".") else s + "." for s in sentences))
+    return {"critical": len(critical), "warnings": len(warnings), "past_hour": past}
 
 
 def ping_heartbeat(url: str, *, failed: bool) -> None:

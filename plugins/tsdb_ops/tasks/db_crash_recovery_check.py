@@ -17,7 +17,7 @@ from tsdb_ops.maintenance.chunk_plan import (
     resolve_param_hypertable,
 )
 from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.tasks.manual_runs import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
 from tsdb_ops.timescale.chunks import Chunk
 from tsdb_ops.timescale.table import table_from_text
 
@@ -26,6 +26,7 @@ def _say() -> Callable[[str], None]:
     return maintenance_logger(load_config(), prefix="db_crash_recovery_check: ")
 
 
+@fail_fast_on_bad_params
 def validate_crash_recovery_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     from tsdb_ops.maintenance.crash_recovery import policy_compress_after_days
 

@@ -21,7 +21,7 @@ from tsdb_ops.maintenance.chunk_plan import (
     resolve_param_hypertable,
 )
 from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.tasks.manual_runs import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
 from tsdb_ops.timescale.chunks import Chunk
 from tsdb_ops.timescale.table import table_from_text
 
@@ -30,6 +30,7 @@ def _say() -> Callable[[str], None]:
     return maintenance_logger(load_config(), prefix="db_emergency_space_recovery: ")
 
 
+@fail_fast_on_bad_params
 def validate_space_recovery_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     params = params or {}
     config = load_config()

@@ -18,7 +18,7 @@ from tsdb_ops.maintenance.chunk_plan import (
     resolve_param_hypertable,
 )
 from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.tasks.manual_runs import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
 from tsdb_ops.timescale.table import table_from_text
 
 
@@ -26,6 +26,7 @@ def _say() -> Callable[[str], None]:
     return maintenance_logger(load_config(), prefix="db_job_control: ")
 
 
+@fail_fast_on_bad_params
 def list_jobs_and_validate_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     from tsdb_ops.maintenance.job_control import job_line, plan_job_action, select_job
     from tsdb_ops.timescale.jobs import find_policy_jobs

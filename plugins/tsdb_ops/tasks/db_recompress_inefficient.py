@@ -16,7 +16,7 @@ from tsdb_ops.maintenance.chunk_plan import (
     resolve_param_hypertable,
 )
 from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.tasks.manual_runs import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
 from tsdb_ops.timescale.table import table_from_text
 
 
@@ -24,6 +24,7 @@ def _say() -> Callable[[str], None]:
     return maintenance_logger(load_config(), prefix="db_recompress_inefficient: ")
 
 
+@fail_fast_on_bad_params
 def validate_recompress_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     params = params or {}
     config = load_config()

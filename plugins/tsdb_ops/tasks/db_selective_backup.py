@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from tsdb_ops.backup import selective_backup
-from tsdb_ops.tasks.manual_runs import skip_if_dry_run
+from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
 
 
+@fail_fast_on_bad_params
 def validate_params(params: dict[str, Any] | None = None, dag_run: Any = None) -> dict[str, Any]:
     return selective_backup.validate_selective_backup_params(params or {}, dag_run.run_after)
 

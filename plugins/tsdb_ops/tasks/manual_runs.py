@@ -1,15 +1,31 @@
-"""The rules every manual DAG shares: its common params, and the dry run (validate and plan always, act only when
-the run's params say so)."""
+"""The rules every manual DAG shares: its common params, bad params fail at once, and the dry run (validate and
+plan always, act only when the run's params say so)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from airflow.sdk import Param
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from tsdb_ops.config import parse_time_config
+from tsdb_ops.params import ParamError
+
+
+def fail_fast_on_bad_params(validate: Callable[..., Any]) -> Callable[..., Any]:
+    """A validating task body whose ParamError fails the task at once, without the retries meant for outages:
+    a typo in a param does not become right in 5 minutes. The message says what to change."""
+
+    @functools.wraps(validate)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return validate(*args, **kwargs)
+        except ParamError as error:
+            raise AirflowFailException(f"ParamError: {error}") from error
+
+    return run
 
 
 def skip_if_dry_run(validated: dict[str, Any], say: Callable[[str], None] | None, what: str) -> None:
