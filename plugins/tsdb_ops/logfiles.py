@@ -18,6 +18,8 @@ from tsdb_ops.config import OpsConfig
 BACKUP_LOG = "backup.log"
 MONITOR_LOG = "backup_monitor.log"
 MAINTENANCE_LOG = "db_maintenance.log"
+HEALTH_LOG = "db_health.log"
+TASK_FAILURE_LOG = "task_failures.log"  # one line per task-failure alert, whatever the DAG
 
 
 def format_line(message: str, when: datetime | None = None, timezone: str = "UTC") -> str:

@@ -92,6 +92,9 @@ def test_each_failed_task_alerts_exactly_once_on_email_discord_and_slack(
     alert_lines = [line for line in (run.stdout + run.stderr).splitlines() if "tsdb_ops" in line]
     assert len([line for line in alert_lines if "delivered to" in line]) == 6
     assert not [line for line in alert_lines if DB_PASSWORD in line]
+    logged = sorted((tmp_path / "logs" / "task_failures.log").read_text().splitlines())
+    assert len(logged) == 2 and all(line.endswith("(sent to email, discord, slack)") for line in logged)
+    assert any("TASK FAILED alert_failing_dag.fail_after_one_retry failed" in line for line in logged)
 
 
 def test_smtp_stopped_and_discord_500_still_alert_on_slack_and_log_it_without_tokens(
@@ -114,6 +117,8 @@ def test_smtp_stopped_and_discord_500_still_alert_on_slack_and_log_it_without_to
     assert output.count("delivered to slack") == 2
     # Every line of the run, the providers' included, is free of webhook tokens.
     assert DISCORD_TOKEN not in output and SLACK_TOKEN not in output
+    logged = (tmp_path / "logs" / "task_failures.log").read_text()
+    assert logged.count("(sent to slack; NOT delivered to email:") == 2 and DISCORD_TOKEN not in logged
 
 
 def test_monitor_alert_state_carries_across_tasks_of_a_running_dag(airflow_home, smtp_server, webhook_server, tag, tmp_path):

@@ -215,6 +215,27 @@ def test_alert_no_channel_accepted_is_sent_again_on_the_next_run(channels, airfl
     assert len(channels.smtp.messages) == 1
 
 
+def test_a_channel_that_failed_gets_the_open_alert_on_the_next_run_and_only_that_channel(channels, airflow_home):
+    scope = f"test.{channels.tag}"
+    channels.connect(smtp_uri=channels.smtp.connection_uri(),
+                     discord_base=channels.web.url(f"/status/500/{channels.tag}/discord"))
+    def received() -> tuple[int, int, int]:  # what reached each channel (the failing endpoint records posts too)
+        ok = [p for p in channels.web.posts if channels.tag in p.path and not p.path.startswith("/status/")]
+        return (len(channels.smtp.messages), sum("discord" in p.path for p in ok), sum("slack" in p.path for p in ok))
+
+    first = publish_findings(scope, [DISK], config=channels.config(), now=T0)
+    assert first.sent == ["disk_usage"] and received() == (1, 0, 1)
+    channels.connect(smtp_uri=channels.smtp.connection_uri(), discord_base=channels.discord_base)
+
+    retried = publish_findings(scope, [DISK], config=channels.config(), now=T0 + timedelta(hours=1))
+    quiet = publish_findings(scope, [DISK], config=channels.config(), now=T0 + timedelta(hours=2))
+
+    assert retried.sent == ["disk_usage"] and received() == (1, 1, 1)  # discord only
+    assert (quiet.sent, quiet.suppressed) == ([], ["disk_usage"]) and received() == (1, 1, 1)
+    line = (channels.log_dir / "backup_monitor.log").read_text().splitlines()[1]
+    assert line.endswith("(retried: sent to discord)")
+
+
 def test_open_alerts_survive_a_restart_of_the_process(channels, airflow_home):
     scope = f"test.{channels.tag}"
     program = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -128,6 +129,18 @@ def test_missing_and_unreadable_manifests_are_critical(tmp_path, real_dump, list
     # the set with the unreadable manifest has no readable manifest either: its files are orphans too
     assert set(problems) == {f"backup.manifest.missing.{older}", f"backup.manifest.unreadable.backup_{old}",
                              f"backup.manifest.missing.{old}"}
+
+
+def test_a_dump_of_another_database_the_same_day_that_no_manifest_references_is_reported(tmp_path, real_dump, lister):
+    (set_id,) = write_sets(tmp_path, real_dump, 1)
+    foreign = tmp_path / "db" / f"other_db_{set_id}.backup"
+    foreign.write_bytes(real_dump.read_bytes())
+    old = (NOW - timedelta(hours=3)).timestamp()
+    os.utime(foreign, (old, old))
+    problems = {p.key: p for p in verify_backups(str(tmp_path), lister).problems}
+    finding = problems[f"backup.unreferenced.db/other_db_{set_id}.backup"]
+    assert finding.severity == "warning" and f"not in the manifest of backup set {set_id}" in finding.message
+    assert set(problems) == {finding.key}
 
 
 def test_a_set_being_written_has_no_manifest_yet_and_is_left_alone(tmp_path, real_dump, lister):

@@ -49,3 +49,21 @@ def test_retention_deletes_temporary_files_of_dead_runs_even_when_no_set_is_old(
     temporary = ["db/.mt5_20260318.backup.partial", "manifests/.backup_20260318.json.abc.tmp"]
     plan = plan_retention([backup_set("20260319")], temporary, today=TODAY, retention_days=14, min_verified_sets=1)
     assert plan.delete == sorted(temporary) and plan.deleted_sets == []
+
+
+def test_a_temporary_file_still_being_written_is_not_listed_for_deletion_but_a_dead_runs_is(tmp_path):
+    """A safety dump of db_restore in flight is a .partial written to right now; retention must leave it."""
+    import os
+    import time
+
+    from tsdb_ops.backup.retention import TEMPORARY_GRACE_SECONDS, list_backup_sets
+
+    (tmp_path / "db").mkdir()
+    in_flight = tmp_path / "db" / ".safety_mt5_20260319T120000.backup.partial"
+    dead = tmp_path / "db" / ".mt5_20260318.backup.partial"
+    in_flight.write_bytes(b"x")
+    dead.write_bytes(b"x")
+    now = time.time()
+    os.utime(dead, (now - TEMPORARY_GRACE_SECONDS - 60,) * 2)
+    _, temporary = list_backup_sets(tmp_path, now=now)
+    assert temporary == ["db/.mt5_20260318.backup.partial"]

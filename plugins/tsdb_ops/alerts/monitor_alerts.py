@@ -46,6 +46,7 @@ class AlertPlan:
     send: list[Finding]
     suppress: list[Finding]
     resolve: list[str]
+    retry: list[Finding] = field(default_factory=list)   # open, within the window, a channel did not get it yet
 
 
 @dataclass
@@ -73,6 +74,7 @@ def plan_alerts(
     current = _unique(findings)
     send: list[Finding] = []
     suppress: list[Finding] = []
+    retry: list[Finding] = []
     for finding in current:
         previous = open_alerts.get(finding.key)
         last_sent = previous and previous.get("last_sent_at")
@@ -83,23 +85,33 @@ def plan_alerts(
             or now - datetime.fromisoformat(last_sent) >= repeat_window
         ):
             send.append(finding)
+        elif previous.get("undelivered"):
+            retry.append(finding)
         else:
             suppress.append(finding)
     present = {f.key for f in current}
-    return AlertPlan(send, suppress, sorted(k for k in open_alerts if k not in present))
+    return AlertPlan(send, suppress, sorted(k for k in open_alerts if k not in present), retry)
 
 
 def next_state(
-    open_alerts: Mapping[str, Mapping[str, Any]], plan: AlertPlan, delivered: set[str], now: datetime
+    open_alerts: Mapping[str, Mapping[str, Any]], plan: AlertPlan, delivered: set[str], now: datetime,
+    undelivered: Mapping[str, list[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Open alerts after the publication; ``delivered`` holds the sent or resolved keys that reached someone."""
+    """Open alerts after the publication; ``delivered`` holds the sent or resolved keys that reached someone,
+    ``undelivered`` the channels that did not get a sent or retried alert (retried on the next run)."""
     state = {key: dict(value) for key, value in open_alerts.items()}
     stamp = now.isoformat()
-    for finding in plan.send + plan.suppress:
+    undelivered = undelivered or {}
+    for finding in plan.send + plan.suppress + plan.retry:
         entry = state.setdefault(finding.key, {"opened_at": stamp, "last_sent_at": None})
         entry.update(severity=finding.severity, message=finding.message)
         if finding in plan.send and finding.key in delivered:
             entry["last_sent_at"] = stamp
+        if finding in plan.send or finding in plan.retry:
+            if undelivered.get(finding.key):
+                entry["undelivered"] = sorted(undelivered[finding.key])
+            else:
+                entry.pop("undelivered", None)
     for key in plan.resolve:
         if key in delivered:
             del state[key]
@@ -126,16 +138,20 @@ def _resolved_alert(scope: str, key: str, entry: Mapping[str, Any], now: datetim
     )
 
 
-def _send(alert: Alert, severity: str, config: OpsConfig, active: ActiveChannels) -> tuple[bool, str]:
-    """Deliver to the channels of ``severity``; (reached someone or nobody to reach, outcome for the log)."""
+def _send(alert: Alert, severity: str, config: OpsConfig, active: ActiveChannels,
+          only: Iterable[str] | None = None) -> tuple[bool, str, list[str]]:
+    """Deliver to the channels of ``severity`` (``only``: those of them); (reached someone or nobody to reach,
+    outcome for the log, channels that failed)."""
     channels = route(severity, config, active)
+    if only is not None:
+        channels = [c for c in channels if c in set(only)]
     if not channels:
-        return True, f"no active channel for {severity}"
+        return True, f"no active channel for {severity}", []
     outcome = deliver(alert, channels, active, config)
     delivered = [c for c, error in outcome.items() if error is None]
     failed = [f"{c}: {error}" for c, error in outcome.items() if error is not None]
     summary = f"sent to {', '.join(delivered) or 'nobody'}" + (f"; NOT delivered to {'; '.join(failed)}" if failed else "")
-    return bool(delivered), summary
+    return bool(delivered), summary, [c for c, error in outcome.items() if error is not None]
 
 
 def send_alert(severity: Severity, subject: str, body: str = "", *, config: OpsConfig | None = None) -> dict[str, str | None]:
@@ -170,10 +186,11 @@ def publish_findings(
     store = store or VariableStateStore()
     open_alerts = store.load(scope)
     plan = plan_alerts(open_alerts, findings, now, timedelta(hours=config.alert_repeat_window_hours))
-    active = find_active_channels(config) if plan.send or plan.resolve else ActiveChannels({}, frozenset())
+    active = find_active_channels(config) if plan.send or plan.resolve or plan.retry else ActiveChannels({}, frozenset())
     secrets = set(active.secrets)
     report = PublishReport()
     delivered: set[str] = set()
+    undelivered: dict[str, list[str]] = {}
 
     def write(label: str, key: str, message: str, outcome: str) -> None:
         line = redact(f"{label} [{scope}] {key}: {message} ({outcome})", secrets)
@@ -182,24 +199,32 @@ def publish_findings(
 
     for finding in plan.send:
         opened_at = open_alerts.get(finding.key, {}).get("opened_at") or now.isoformat()
-        ok, outcome = _send(_finding_alert(scope, finding, opened_at), finding.severity, config, active)
+        ok, outcome, failed = _send(_finding_alert(scope, finding, opened_at), finding.severity, config, active)
         (report.sent if ok else report.undelivered).append(finding.key)
         if ok:
             delivered.add(finding.key)
+            undelivered[finding.key] = failed
         write(LABELS[finding.severity], finding.key, finding.message, outcome)
+    for finding in plan.retry:  # open and within the window, but a channel did not get it: that channel again
+        entry = open_alerts[finding.key]
+        ok, outcome, failed = _send(_finding_alert(scope, finding, entry["opened_at"]), finding.severity, config,
+                                    active, only=entry["undelivered"])
+        report.sent.append(finding.key)
+        undelivered[finding.key] = failed
+        write(LABELS[finding.severity], finding.key, finding.message, f"retried: {outcome}")
     for finding in plan.suppress:
         report.suppressed.append(finding.key)
         last_sent = open_alerts[finding.key]["last_sent_at"]
         write(LABELS[finding.severity], finding.key, finding.message, f"still open; last sent {last_sent}, not repeated")
     for key in plan.resolve:
         entry = open_alerts[key]
-        ok, outcome = _send(_resolved_alert(scope, key, entry, now), str(entry.get("severity")), config, active)
+        ok, outcome, _ = _send(_resolved_alert(scope, key, entry, now), str(entry.get("severity")), config, active)
         (report.resolved if ok else report.undelivered).append(key)
         if ok:
             delivered.add(key)
         write(LABELS["resolved"], key, str(entry.get("message", "")), outcome)
 
-    state = next_state(open_alerts, plan, delivered, now)
+    state = next_state(open_alerts, plan, delivered, now, undelivered)
     if state != open_alerts:
         store.save(scope, state)
     return report

@@ -16,6 +16,7 @@ from tsdb_ops.alerts.channels import ActiveChannels, deliver, find_active_channe
 from tsdb_ops.alerts.messages import Alert, task_failure_alert
 from tsdb_ops.alerts.redaction import redact
 from tsdb_ops.config import OpsConfig, load_config
+from tsdb_ops.logfiles import TASK_FAILURE_LOG, append_log_line
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,13 @@ def notify_task_failure(context: dict[str, Any]) -> None:
         if not channels:
             text = alert.redacted(set(active.secrets)).as_text()
             log.warning("No alert channel is configured; failure alert only logged: %s", text)
-            return
-        deliver(alert, channels, active, config)
+            outcome = "no active channel"
+        else:
+            results = deliver(alert, channels, active, config)
+            sent = [c for c, error in results.items() if error is None]
+            failed = [f"{c}: {error}" for c, error in results.items() if error is not None]
+            outcome = f"sent to {', '.join(sent) or 'nobody'}" + (f"; NOT delivered to {'; '.join(failed)}" if failed else "")
+        line = redact(f"TASK FAILED {alert.title} ({outcome})", set(active.secrets))
+        append_log_line(config, TASK_FAILURE_LOG, " ".join(line.split()))
     except Exception as exc:  # the callback must never turn into a second failure
         log.error("Failure alert could not be sent: %s: %s", type(exc).__name__, redact(str(exc), set(active.secrets)))

@@ -4,12 +4,14 @@ Guide (Automated Backup Script): ``find "$BACKUP_DIR" -type f -mtime +14 -delete
 backups left when backups stopped two weeks ago, and anything else under the directory. Here: only files named
 like our artefacts, by the set id in their name; a set older than ``backup_retention_days`` is deleted unless it
 is one of the newest ``backup_min_verified_sets`` verified sets (so the newest verified set always stays); leftover
-temporary files of dead runs are deleted. Retention runs last and only when every other task of the run succeeded.
+temporary files of dead runs are deleted
+(never one still being written). Retention runs last and only when every other task of the run succeeded.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,9 +63,16 @@ def plan_retention(
     return plan
 
 
-def list_backup_sets(backup_root: str | Path) -> tuple[list[BackupSet], list[str]]:
-    """The backup sets under ``backup_root`` and the temporary files lying there (paths relative to it)."""
+# A temporary file written to within this time may belong to a write in flight (a safety dump of db_restore, a
+# selective export): retention leaves it; a dead run's leftovers are older.
+TEMPORARY_GRACE_SECONDS = 3600
+
+
+def list_backup_sets(backup_root: str | Path, now: float | None = None) -> tuple[list[BackupSet], list[str]]:
+    """The backup sets under ``backup_root`` and the temporary files of dead runs lying there (paths relative to
+    it): temporary files modified within ``TEMPORARY_GRACE_SECONDS`` of ``now`` are still being written."""
     root = Path(backup_root)
+    now = time.time() if now is None else now
     files: dict[str, list[str]] = defaultdict(list)
     temporary: list[str] = []
     for directory in DIRS.values():
@@ -72,7 +81,8 @@ def list_backup_sets(backup_root: str | Path) -> tuple[list[BackupSet], list[str
         for entry in (root / directory).iterdir():
             relative = f"{directory}/{entry.name}"
             if entry.is_file() and is_temporary(entry.name):
-                temporary.append(relative)
+                if now - entry.stat().st_mtime > TEMPORARY_GRACE_SECONDS:
+                    temporary.append(relative)
             elif entry.is_file() and (parsed := parse_backup_file(relative)):
                 files[parsed.set_id].append(relative)
     sets = []

@@ -255,26 +255,38 @@ def verify_backups(backup_root: str, list_dumps: DumpLister, *, verify_all: bool
         if entry["problem"]:
             problems.append(Finding(f"backup.integrity.{path}", "critical", f"Integrity check failed for {path}: "
                                     f"{entry['problem']}", {"path": path}))
-    problems += orphan_artefacts(root, {m.set_id for m in manifests}, now)
+    problems += orphan_artefacts(root, manifests, now)
     if new_state != state:
         write_atomically(root / STATE_FILE, _state_bytes(new_state))
     return Inventory(manifests, problems, checked, len(verified), rehashed, rehashed_bytes, plan.budget_bytes,
                      plan.cycle_seconds)
 
 
-def orphan_artefacts(root: Path, set_ids: set[str], now: float) -> list[Finding]:
-    """Final artefacts of a set without a manifest (an incomplete set, or a lost manifest): one finding per set.
+def orphan_artefacts(root: Path, manifests: list[Manifest], now: float) -> list[Finding]:
+    """Final artefacts that no manifest references, one finding per set.
 
-    A set being written right now has no manifest yet either: artefacts younger than ``ORPHAN_GRACE_SECONDS``
-    are left for a later run.
+    A set without a manifest is incomplete or lost its manifest (critical). A file of a set that has a manifest
+    but is not in it was left by a failed or foreign run (a second backup the same day, of another database):
+    it is no backup anyone can rely on, and retention deletes it with its set (warning). A set being written
+    right now has no manifest yet either: artefacts younger than ``ORPHAN_GRACE_SECONDS`` are left for a later run.
     """
+    set_ids = {m.set_id for m in manifests}
+    referenced = {a.path for m in manifests for a in m.artefacts}
     findings: dict[str, Finding] = {}
     for directory in (root / d for d in KIND_DIRS.values()):
         for path in sorted(directory.iterdir()) if directory.is_dir() else []:
             parsed = parse_backup_file(str(path.relative_to(root)))
-            if parsed and parsed.set_id not in set_ids and now - path.stat().st_mtime > ORPHAN_GRACE_SECONDS:
+            if not parsed or parsed.path in referenced or now - path.stat().st_mtime <= ORPHAN_GRACE_SECONDS:
+                continue
+            if parsed.set_id not in set_ids:
                 key = f"backup.manifest.missing.{parsed.set_id}"
                 findings.setdefault(key, Finding(key, "critical", f"{parsed.path} has no manifest: backup set "
                                                  f"{parsed.set_id} is incomplete or its manifest was lost",
                                                  {"path": parsed.path, "set_id": parsed.set_id}))
+            else:
+                key = f"backup.unreferenced.{parsed.path}"
+                findings[key] = Finding(key, "warning", f"{parsed.path} is not in the manifest of backup set "
+                                        f"{parsed.set_id}: a failed or foreign run left it; it is no verified backup, "
+                                        "and retention deletes it with its set",
+                                        {"path": parsed.path, "set_id": parsed.set_id})
     return list(findings.values())
