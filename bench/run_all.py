@@ -23,8 +23,10 @@ BENCHES = [
     ("bench_dag_parse.py", ["--repeat", "5"], ["--repeat", "1"]),
     ("bench_monitor.py", [], ["--smoke"]),
     ("bench_compression_report.py", [], ["--smoke"]),
+    ("bench_distribution.py", [], ["--smoke"]),
     ("bench_backup_dump.py", [], ["--smoke"]),
     ("bench_insert_stall.py", [], ["--smoke"]),
+    ("bench_ops_page.py", [], ["--smoke"]),
 ]
 
 

@@ -13,6 +13,7 @@ command -v dockerd >/dev/null || need_apt+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx tar || need_apt+=(busybox-static)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || need_apt+=(chromium chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   apt-get update -qq

@@ -4,8 +4,8 @@ Layers, lowest first; a module imports only from its own layer's shared modules 
   base     config, findings, files, logfiles, params
   reach    db, docker, timescale/
   subjects maintenance/, backup/, monitor/, health/, alerts/  (never each other; the monitor reads backup manifests)
-  shell    dag_defaults, tasks/
-Airflow is imported only by tasks/, alerts/, db, docker, and config (its runtime loading).
+  shell    dag_defaults, tasks/, ui/ (the ops page in the Airflow UI)
+Airflow is imported only by tasks/, alerts/, ui/, db, docker, and config (its runtime loading).
 An SQL file lives in include/sql/<package>/ of the one package (or base module) that names it.
 """
 
@@ -25,10 +25,10 @@ LAYERS = {
     "config": 0, "findings": 0, "files": 0, "logfiles": 0, "params": 0,
     "db": 1, "docker": 1, "timescale": 1,
     "maintenance": 2, "backup": 2, "monitor": 2, "health": 2, "alerts": 2,
-    "dag_defaults": 3, "tasks": 3,
+    "dag_defaults": 3, "tasks": 3, "ui": 3,
 }
 ALLOWED_SIDEWAYS = {("monitor", "backup")}
-AIRFLOW_IMPORTERS = {"tasks", "alerts", "db", "docker", "config"}
+AIRFLOW_IMPORTERS = {"tasks", "alerts", "db", "docker", "config", "ui"}
 
 
 def _unit(path: Path) -> str:
