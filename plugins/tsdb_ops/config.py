@@ -116,6 +116,12 @@ def container_selector(value: Any) -> str | None:
     return "label:<key>=<value> (e.g. label:com.docker.compose.project=mt5-trading-db) or name:<prefix> (e.g. name:mt5_)"
 
 
+def container_names(value: Any) -> str | None:
+    if all(isinstance(n, str) and re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", n) for n in value):
+        return None
+    return "a list of container or compose service names (letters, digits, _ . -), e.g. [\"db\"]"
+
+
 def docker_prune_filters(value: Any) -> str | None:
     allowed = {"until", "label", "label!"}
     if set(value) <= allowed and all(isinstance(v, (str, list)) for v in value.values()):
@@ -208,6 +214,22 @@ class OpsConfig:
         "Containers of the stack checked for unhealthy/restarting: label:<key>=<value> or name:<prefix>",
         container_selector,
     )
+    # Chunk interval (TimescaleDB's sizing advice: the indexes of the chunks being written fit in 25 % of memory)
+    health_memory_bytes: int = _setting(
+        0, "Main memory of the database server for the chunk-interval check; 0: 4 x shared_buffers (timescaledb-tune, "
+        "run by the TimescaleDB image, sets shared_buffers to a quarter of the memory)", non_negative
+    )
+    health_chunk_index_max_memory_percent: float = _setting(
+        25.0, "Warning when the indexes of one recent chunk interval exceed this percent of memory (interval too large)",
+        percent
+    )
+    health_chunk_small_bytes: int = _setting(
+        10_000_000, "Chunk-interval check: a complete recent chunk interval smaller than this (table and indexes) is small",
+        non_negative
+    )
+    health_chunks_max_per_day: float = _setting(
+        1.0, "Warning when small chunks come more often than this many per day (interval too small)", positive
+    )
 
     # --- logs ---
     log_dir: str = _setting("/var/log/mt5", "Directory of backup.log, backup_monitor.log, db_maintenance.log", absolute_path)
@@ -243,6 +265,19 @@ class OpsConfig:
         ["docker-compose.yml", ".env", "api/config.py"], "Files archived by the config backup", relative_paths
     )
     restore_scratch_database: str = _setting("tsdb_ops_restore_check", "Scratch database of the restore check", identifier)
+    # Full restore with the stack (db_restore, stop_stack=true): the application containers, never the database
+    stack_containers: str = _setting(
+        "label:com.docker.compose.project=mt5-trading-db",
+        "Containers db_restore stops before and starts after a restore (stop_stack): label:<key>=<value> or name:<prefix>",
+        container_selector,
+    )
+    stack_keep_running: list = _setting(
+        ["db"], "Containers (name or compose service) of stack_containers never stopped; the container named "
+        "db_host_in_docker is always kept too", container_names,
+    )
+    stack_stop_timeout_seconds: int = _setting(
+        30, "Seconds a stack container has to stop (SIGTERM) before it is killed", positive
+    )
 
     # --- backup monitor (guide: Monitoring Thresholds) ---
     max_backup_age_hours: float = _setting(25.0, "Critical when the newest verified backup is older", positive)

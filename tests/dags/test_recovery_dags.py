@@ -40,11 +40,14 @@ def test_every_param_has_a_type_and_a_description(dags, dag_id):
 
 def test_restore_runs_the_runbook_order_and_always_leaves_timescaledb_restore_mode(dags):
     dag = dags["db_restore"]
-    assert order(dag) == ["validate_params", "write_safety_dump", "prepare_target_database", "restore_dump",
-                          "end_timescaledb_restore", "compare_with_manifest", "reschedule_restored_jobs",
-                          "restore_models_volume"]
+    assert order(dag) == ["validate_params", "stop_stack_containers", "write_safety_dump", "prepare_target_database",
+                          "restore_dump", "end_timescaledb_restore", "compare_with_manifest", "reschedule_restored_jobs",
+                          "restore_models_volume", "start_stack_containers"]
     end = dag.get_task("end_timescaledb_restore")
     assert end.is_teardown and "prepare_target_database" in end.upstream_task_ids
+    start = dag.get_task("start_stack_containers")
+    assert start.is_teardown and "stop_stack_containers" in start.upstream_task_ids
+    assert dag.params["stop_stack"] is False
     assert dag.params["confirm_database"] is None and dag.params["restore_models"] is False
 
 

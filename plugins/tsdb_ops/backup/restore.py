@@ -88,8 +88,10 @@ def safety_dump_path(database: str, run_after: datetime, timezone: str) -> str:
 
 
 def plan_restore(backup: dict[str, Any], target: TargetFacts, *, backup_root: str, safety_dump: str,
-                 scratch_database: str, restore_models: bool, clear_models_volume: bool, models_volume: str) -> RestorePlan:
-    """What a confirmed run does, step by step, what stops it, and which confirmations it needs (pure)."""
+                 scratch_database: str, restore_models: bool, clear_models_volume: bool, models_volume: str,
+                 stack_lines: list[str] | None = None) -> RestorePlan:
+    """What a confirmed run does, step by step, what stops it, and which confirmations it needs (pure).
+    ``stack_lines``: the stack's containers to stop first and start afterwards (stop_stack), None: not stopped."""
     plan = RestorePlan()
     tsdb = backup["timescaledb_version"]
     name = target.name
@@ -97,14 +99,16 @@ def plan_restore(backup: dict[str, Any], target: TargetFacts, *, backup_root: st
     plan.steps.append(f"Backup set {backup['set_id']}: {backup['dump_path']} ({backup['dump_bytes']} bytes, size and "
                       f"sha256 match the manifest), dumped from database {backup['database']} (PostgreSQL "
                       f"{backup['server_version']}, TimescaleDB {tsdb or 'not installed'}); {tables}")
+    plan.steps.extend(stack_lines if stack_lines is not None else
+                      ["Trading stack: not stopped (stop_stack=false); its writers keep writing during the restore"])
     if name == scratch_database:
         plan.refusals.append(f"{name} is restore_scratch_database: the weekly db_restore_verification drops it. "
                              "Choose another target_database")
     if target.state.exists:
         sessions = target.state.other_sessions
         plan.steps.append(f"Target database {name} exists" + (
-            f"; {sessions} other sessions are connected to it: stop the writers (the trading stack's services) "
-            "before confirming" if sessions else "; no other session is connected to it"))
+            f"; {sessions} other sessions are connected to it: stop the writers (the trading stack's services, "
+            "stop_stack=true) before confirming" if sessions else "; no other session is connected to it"))
         plan.confirmations.append(f"confirm_database={name}")
         if tsdb and target.timescaledb_version != tsdb:
             plan.refusals.append(
@@ -184,9 +188,11 @@ def target_facts(login: DatabaseLogin, name: str) -> TargetFacts:
     return TargetFacts(name, state, version)
 
 
-def validate_restore_params(params: dict[str, Any], run_after: datetime) -> dict[str, Any]:
+def validate_restore_params(params: dict[str, Any], run_after: datetime,
+                            stack: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every param checked (names as identifiers and in the catalog, the set against its manifest), the plan
-    logged; raises ParamError on anything that stops the restore, also in a dry run."""
+    logged; raises ParamError on anything that stops the restore, also in a dry run. ``stack``: the stack's
+    containers to stop (backup.stack.StackPlan.as_dict()), None when stop_stack is false."""
     config = load_config()
     login = database_login(config.postgres_conn_id)
     dry_run = check_flag(params.get("dry_run"), "dry_run")
@@ -205,7 +211,8 @@ def validate_restore_params(params: dict[str, Any], run_after: datetime) -> dict
     safety = safety_dump_path(target, run_after, config.timezone)
     plan = plan_restore(backup, facts, backup_root=config.backup_root, safety_dump=safety,
                         scratch_database=config.restore_scratch_database, restore_models=restore_models,
-                        clear_models_volume=clear_models, models_volume=config.models_volume)
+                        clear_models_volume=clear_models, models_volume=config.models_volume,
+                        stack_lines=stack["lines"] if stack is not None else None)
     for number, step in enumerate(plan.steps, 1):
         log.info("Plan %d: %s", number, step)
     if plan.refusals:
@@ -220,7 +227,7 @@ def validate_restore_params(params: dict[str, Any], run_after: datetime) -> dict
     return {
         "dry_run": dry_run, "backup": backup, "target_database": target, "target_exists": facts.state.exists,
         "safety_dump": safety if facts.state.exists else None, "restore_models": restore_models,
-        "clear_models_volume": clear_models, "plan": plan.steps,
+        "clear_models_volume": clear_models, "plan": plan.steps, "stack": stack,
     }
 
 

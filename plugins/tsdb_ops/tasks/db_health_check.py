@@ -13,15 +13,14 @@ from tsdb_ops.alerts.task_failure import AlertedFindingsError
 from tsdb_ops.config import OpsConfig, load_config
 from tsdb_ops.db import db_session
 from tsdb_ops.docker import docker_api
-from tsdb_ops.health import bloat, compression, indexes, jobs, locks, queries
+from tsdb_ops.health import bloat, chunk_interval, compression, indexes, jobs, locks, queries
 from tsdb_ops.health.result import CheckResult
 from tsdb_ops.health.target import HealthTarget
 from tsdb_ops.health.target import resolve_health_target as resolve
-from tsdb_ops.logfiles import append_log_line
+from tsdb_ops.logfiles import HEALTH_LOG, append_log_line
 
 log = logging.getLogger(__name__)
 
-HEALTH_LOG = "db_health.log"
 ALERT_SCOPE = "db_health"
 CHECK_TASK_IDS = (
     "check_timescaledb_jobs",
@@ -30,6 +29,7 @@ CHECK_TASK_IDS = (
     "check_slow_queries",
     "check_index_usage",
     "check_overdue_compression",
+    "check_chunk_interval",
     "check_stack_containers",
 )
 
@@ -85,6 +85,10 @@ def check_index_usage(target: dict[str, Any], index_stats: list[dict[str, Any]])
     return _finish(indexes.judge_index_usage(HealthTarget.from_dict(target), index_stats, load_config()))
 
 
+def check_chunk_interval(target: dict[str, Any], chunk_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return _finish(chunk_interval.judge_chunk_interval(HealthTarget.from_dict(target), chunk_rows, load_config()))
+
+
 def check_stack_containers() -> dict[str, Any]:
     from tsdb_ops.health.containers import check_containers
 
@@ -115,11 +119,12 @@ def alert_and_write_health_report(dag_run: Any = None, ti: Any = None) -> str:
                                     taken_at=dag_run.run_after)
     path = write_health_report(health_report_path(config.report_dir, dag_run.run_after), markdown)
     findings = all_findings(results)
-    critical = [f.key for f in findings if f.severity == "critical"]
+    critical = [f.message for f in findings if f.severity == "critical"]
     summary = (f"Health check: {len(critical)} critical, {len(findings) - len(critical)} warning, "
                f"{len(not_run)} check(s) did not run; report {path}")
     append_log_line(config, HEALTH_LOG, summary)
     log.info("%s\n%s", summary, markdown)
     if critical:
-        raise AlertedFindingsError(f"critical health findings (alerts sent): {', '.join(critical)}; report {path}")
+        raise AlertedFindingsError(f"Health check: {len(critical)} critical problem(s), alerted: " + " ".join(
+            m if m.endswith(".") else m + "." for m in critical) + f" Report: {path}")
     return markdown

@@ -1,0 +1,11 @@
+-- VACUUM and ANALYZE one table (a hypertable with all its chunks) or, without a table, the whole database;
+-- with FULL only when the run was confirmed.
+-- Guide section: "Performance Issues" ("Run manual VACUUM ANALYZE") and "Weekly Tasks: Full
+-- VACUUM ANALYZE". The guide never says which; "full" there means the whole database, not VACUUM FULL, which
+-- rewrites each table under an ACCESS EXCLUSIVE lock (the ingest waits) and needs free disk space for the copy.
+-- A hypertable's VACUUM covers its chunks and the compressed chunks' tables: TimescaleDB expands it (verified on
+-- TimescaleDB 2.28.3 / PostgreSQL 15: last_vacuum set on each, and FULL gave each a new relfilenode).
+-- Placeholders, composed by the caller with psycopg sql: options, "ANALYZE" or "FULL, ANALYZE" (fixed text, never a
+-- param); table, the catalog-resolved table as sql.Identifier(schema, name), or nothing for the whole database.
+-- Run with autocommit: VACUUM cannot run inside a transaction block. Safe to re-run: yes.
+VACUUM ({options}) {table}
