@@ -11,8 +11,10 @@ Runs `15 4 * * 0` (Sundays, configured time zone). Maintenance guide: "Weekly Ta
 5. `read_chunk_statistics` (SQL) then `analyze_stale_chunks`: ANALYZE every chunk whose statistics predate
    this run, report live/dead tuples summed over the chunks.
 6. `read_compression_summary`, `read_chunk_compression`, `read_timeframe_shares` (SQL, catalog and stats
-   functions only) then `write_compression_report`: Markdown under `report_dir/compression/`, also the task's
-   result and in the log.
+   functions only) and `read_data_distribution` (rows, oldest, newest, bytes per symbol and timeframe from the
+   compressed segments' metadata and exact counts of the rows not compressed; estimates labelled) then
+   `write_compression_report`: Markdown under `report_dir/compression/` with per-month and per-day timelines,
+   also the task's result and in the log.
 
 Every database step runs in the heavy-work pool (1 slot) shared with the backups; log: `db_maintenance.log`.
 """
@@ -42,6 +44,9 @@ with DAG(**dag_kwargs(
     summary = sql_step("read_compression_summary", SUMMARY_SQL, parameters=hypertable)
     chunks = sql_step("read_chunk_compression", CHUNKS_SQL, parameters=hypertable)
     shares = sql_step("read_timeframe_shares", TIMEFRAME_SHARES_SQL, parameters=hypertable)
-    report = task(tasks.write_compression_report)(hypertable, summary.output, chunks.output, shares.output)
+    distribution = task(tasks.read_data_distribution)(hypertable)
+    report = task(tasks.write_compression_report)(hypertable, summary.output, chunks.output, shares.output,
+                                                  distribution)
 
-    chain(hypertable, drop_old, compress_old, vacuum, chunk_statistics, analyzed, [summary, chunks, shares], report)
+    chain(hypertable, drop_old, compress_old, vacuum, chunk_statistics, analyzed, [summary, chunks, shares, distribution],
+          report)

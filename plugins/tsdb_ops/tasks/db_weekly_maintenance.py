@@ -57,19 +57,34 @@ def analyze_stale_chunks(hypertable: dict[str, Any], chunk_statistics: list[dict
         return analyze(conn, chunk_statistics, config, dag_run.start_date, say)
 
 
+def read_data_distribution(hypertable: dict[str, Any]) -> dict[str, Any]:
+    """Rows, oldest, newest and bytes per symbol and timeframe from compressed segments' metadata and exact counts
+    of the rows not compressed: a loop over the chunks (one metadata query each), so a Python task."""
+    from tsdb_ops.timescale.distribution import data_distribution
+
+    config = load_config()
+    with db_session(config.postgres_conn_id) as conn, conn.transaction():
+        distribution = data_distribution(conn, _table(hypertable), time_column=config.time_column,
+                                         symbol_column=config.symbol_column, timeframe_column=config.timeframe_column)
+    return distribution.as_dict()
+
+
 def write_compression_report(hypertable: dict[str, Any], summary: list[dict[str, Any]], chunks: list[dict[str, Any]],
-                             timeframe_shares: list[dict[str, Any]], dag_run: Any = None) -> str:
-    """Render the report from the three SQL steps' rows; named by the run's run_after (manual runs have no
-    logical date); return its Markdown."""
+                             timeframe_shares: list[dict[str, Any]], distribution: dict[str, Any] | None = None,
+                             dag_run: Any = None) -> str:
+    """Render the report from the three SQL steps' rows and the data distribution; named by the run's run_after
+    (manual runs have no logical date); return its Markdown."""
     from tsdb_ops.maintenance.compression_report import render_report, report_path, write_report
     from tsdb_ops.timescale.compression_stats import status_from_rows
+    from tsdb_ops.timescale.distribution import Distribution
 
     config = load_config()
     say = maintenance_logger(config)
     say("Generating compression status report...")
     name = str(_table(hypertable))
     status = status_from_rows(name, summary[0], chunks, timeframe_shares)
-    markdown = render_report(status, policy_days=config.compress_after_days, weekly_days=config.weekly_compress_older_than_days)
+    markdown = render_report(status, policy_days=config.compress_after_days, weekly_days=config.weekly_compress_older_than_days,
+                             distribution=Distribution.from_dict(distribution) if distribution else None)
     path = write_report(report_path(config.report_dir, name, dag_run.run_after), markdown)
     s = status.summary
     say(f"Compression report written to {path}: {s.compressed_chunks}/{s.total_chunks} chunks compressed, "
