@@ -1,34 +1,63 @@
-"""A real SMTP server (aiosmtpd) on loopback that keeps every message it receives."""
+"""A real SMTP server (aiosmtpd) on loopback that keeps every message it receives.
+
+With ``save_dir`` it also writes each message there as it arrived, one ``.eml`` file per message (open it in any
+mail client, or read it as text): the demo keeps its alerts that way.
+"""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import re
 import threading
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
 from harness.ports import free_port
 
+_SAVE_LOCK = threading.Lock()
+
+
+def save_message(directory: Path, title: str, contents: dict[str, bytes]) -> list[Path]:
+    """Write one received message to ``directory`` as ``<number>-<UTC time>-<slug of title><suffix>`` for each
+    suffix of ``contents``; numbers grow with arrival over every receiver writing there (and over restarts)."""
+    with _SAVE_LOCK:
+        directory.mkdir(parents=True, exist_ok=True)
+        number = 1 + max((int(p.name[:5]) for p in directory.iterdir() if p.name[:5].isdigit()), default=0)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")[:60] or "message"
+        stem = f"{number:05d}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{slug}"
+        paths = []
+        for suffix, data in contents.items():
+            path = directory / f"{stem}{suffix}"
+            path.write_bytes(data)
+            paths.append(path)
+        return paths
+
 
 class _Recorder:
-    def __init__(self) -> None:
+    def __init__(self, save_dir: Path | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.files: list[Path] = []
         self.lock = threading.Lock()
+        self.save_dir = save_dir
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            if self.save_dir is not None:
+                self.files += save_message(self.save_dir, f"mail {message['Subject'] or ''}", {".eml": envelope.content})
         return "250 Message accepted for delivery"
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, save_dir: Path | None = None) -> None:
         self.port = free_port()
-        self._recorder = _Recorder()
+        self._recorder = _Recorder(save_dir)
         self._controller = Controller(self._recorder, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> SmtpServer:
@@ -42,6 +71,12 @@ class SmtpServer:
     def messages(self) -> list[EmailMessage]:
         with self._recorder.lock:
             return list(self._recorder.messages)
+
+    @property
+    def files(self) -> list[Path]:
+        """The .eml files written so far (with ``save_dir``)."""
+        with self._recorder.lock:
+            return list(self._recorder.files)
 
     def clear(self) -> None:
         with self._recorder.lock:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tsdb_ops.alerts.messages import SENDER_NAME, Alert, discord_message, email_html, slack_message
+from tsdb_ops.alerts.messages import SENDER_NAME, Alert, discord_message, email_html, email_text, slack_message
 from tsdb_ops.alerts.redaction import connection_secrets, redact
 from tsdb_ops.config import OpsConfig
 
@@ -117,17 +117,45 @@ def route(severity: str, config: OpsConfig, active: ActiveChannels) -> list[str]
     return [c for c in active.names if c in wanted]
 
 
+def _email_notifier(alert: Alert, conn: Any, config: OpsConfig) -> Any:
+    """The provider's ``SmtpNotifier`` (connection, TLS, login, retries), sending multipart/alternative: a
+    text/plain part, then the HTML part, both quoted-printable. The provider builds HTML-only bodies, so its hook's
+    message gets its body parts set here; headers, recipients and sending stay the provider's."""
+    from email.charset import QP, Charset
+    from email.mime.text import MIMEText
+    from functools import cached_property
+
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    text, html = email_text(alert), email_html(alert)
+
+    class TextAndHtmlSmtpHook(SmtpHook):
+        def _build_mime_message(self, *args: Any, **kwargs: Any) -> Any:
+            message, recipients = super()._build_mime_message(*args, **kwargs)
+            charset = Charset(kwargs.get("mime_charset", "utf-8"))
+            charset.body_encoding = QP  # quoted-printable: the message stays readable as text, unlike base64
+            message.set_payload([MIMEText(text, "plain", charset), MIMEText(html, "html", charset)])
+            return message, recipients
+
+    class TextAndHtmlSmtpNotifier(SmtpNotifier):
+        @cached_property
+        def hook(self) -> SmtpHook:
+            return TextAndHtmlSmtpHook(smtp_conn_id=self.smtp_conn_id, auth_type=self.auth_type)
+
+    return TextAndHtmlSmtpNotifier(
+        to=list(config.alert_email_to),
+        from_email=conn.extra_dejson.get("from_email") or f"{SENDER_NAME}@{socket.gethostname()}",
+        subject=alert.subject,
+        html_content=html,
+        mime_subtype="alternative",
+        smtp_conn_id=config.smtp_conn_id,
+    )
+
+
 def _notifier(channel: str, alert: Alert, conn: Any, config: OpsConfig) -> Any:
     if channel == "email":
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-        return SmtpNotifier(
-            to=list(config.alert_email_to),
-            from_email=conn.extra_dejson.get("from_email") or f"{SENDER_NAME}@{socket.gethostname()}",
-            subject=alert.subject,
-            html_content=email_html(alert),
-            smtp_conn_id=config.smtp_conn_id,
-        )
+        return _email_notifier(alert, conn, config)
     if channel == "discord":
         from airflow.providers.discord.notifications.discord import DiscordNotifier
 

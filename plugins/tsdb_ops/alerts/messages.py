@@ -123,6 +123,20 @@ def email_html(alert: Alert) -> str:
     return "\n".join(parts)
 
 
+def email_text(alert: Alert) -> str:
+    """The plain-text part of the e-mail, beside the HTML: the same content, readable in any mail client."""
+    heading = f"{LABELS[alert.kind]}: {alert.title}"
+    parts = [heading, "-" * min(len(heading), 72)]
+    if alert.facts:
+        width = max(len(name) for name, _ in alert.facts)
+        parts += ["", *(f"{name + ':':{width + 1}} {value}" for name, value in alert.facts)]
+    if alert.details:
+        parts += ["", alert.details]
+    if alert.link:
+        parts += ["", f"Airflow log: {alert.link}"]
+    return "\n".join(parts) + "\n"
+
+
 def discord_message(alert: Alert) -> tuple[str, dict[str, Any]]:
     """(``content``, one embed) of a Discord webhook post."""
     content = _clip(f"**{LABELS[alert.kind]}** {alert.title}", 2000)
