@@ -143,3 +143,17 @@ def test_report_shows_totals_overdue_chunks_timeline_and_timeframes():
     assert "| M1 | 75.0 % | 3750 |" in text
     assert human_bytes(5 * 1024**3) == "5.0 GB"
     assert report_path("/r", "public.market_data", NOW).name == "compression_public_market_data_20261128T000000.md"
+
+
+def test_compression_status_from_sql_step_rows_reads_columns_by_name_not_by_key_order():
+    """A SQL step's rows reach the next task as dicts whose key order XCom does not keep (keys come back sorted)."""
+    from tsdb_ops.timescale.compression_stats import status_from_rows
+
+    summary = {"total_bytes": 900, "taken_at": NOW, "total_chunks": 2, "compressed_chunks": 1, "approximate_rows": 50,
+               "after_compression_total_bytes": 100, "before_compression_total_bytes": 1000}
+    chunk = {"total_bytes": 120, "range_end": NOW, "range_start": NOW - timedelta(days=7), "is_compressed": True,
+             "chunk_schema": "_timescaledb_internal", "chunk_name": "_hyper_1_1_chunk",
+             "before_compression_total_bytes": 1000, "after_compression_total_bytes": 100}
+    status = status_from_rows("public.market_data", summary, [chunk], [{"share": 0.75, "value": "M1"}])
+    assert status.timeframe_shares == {"M1": 0.75} and status.summary.total_chunks == 2
+    assert status.chunks[0].name == "_hyper_1_1_chunk" and status.chunks[0].before_bytes == 1000

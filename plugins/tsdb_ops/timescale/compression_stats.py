@@ -54,26 +54,35 @@ CHUNKS_SQL = "timescale/chunk_compression_status.sql"
 TIMEFRAME_SHARES_SQL = "timescale/timeframe_shares.sql"
 
 
-def status_from_rows(hypertable: str, summary_row: Sequence[Any], chunk_rows: Sequence[Sequence[Any]],
-                     share_rows: Sequence[Sequence[Any]]) -> CompressionStatus:
-    """The status from the rows of the three queries, in their column order (tuples or dicts alike)."""
-    taken_at, *summary = _values(summary_row)
+# The column order of the three queries (a row from a SQL step arrives as a dict, whose key order XCom does not keep).
+SUMMARY_COLUMNS = ("taken_at", "total_chunks", "compressed_chunks", "before_compression_total_bytes",
+                   "after_compression_total_bytes", "total_bytes", "approximate_rows")
+CHUNK_COLUMNS = ("chunk_schema", "chunk_name", "range_start", "range_end", "is_compressed",
+                 "before_compression_total_bytes", "after_compression_total_bytes", "total_bytes")
+SHARE_COLUMNS = ("value", "share")
+
+
+def status_from_rows(hypertable: str, summary_row: Sequence[Any] | Mapping[str, Any],
+                     chunk_rows: Sequence[Sequence[Any] | Mapping[str, Any]],
+                     share_rows: Sequence[Sequence[Any] | Mapping[str, Any]]) -> CompressionStatus:
+    """The status from the rows of the three queries: tuples in column order, or dicts by column name."""
+    taken_at, *summary = _values(summary_row, SUMMARY_COLUMNS)
     return CompressionStatus(
         hypertable=hypertable,
         taken_at=taken_at,
         summary=HypertableStatus(*summary),
         chunks=chunk_statuses(chunk_rows),
-        timeframe_shares={str(value): float(share) for value, share in map(_values, share_rows)},
+        timeframe_shares={str(value): float(share) for value, share in (_values(r, SHARE_COLUMNS) for r in share_rows)},
     )
 
 
 def chunk_statuses(chunk_rows: Sequence[Sequence[Any] | Mapping[str, Any]]) -> list[ChunkStatus]:
-    """The chunks of CHUNKS_SQL's rows (tuples or dicts alike)."""
-    return [ChunkStatus(*_values(row)) for row in chunk_rows]
+    """The chunks of CHUNKS_SQL's rows (tuples in column order, or dicts by column name)."""
+    return [ChunkStatus(*_values(row, CHUNK_COLUMNS)) for row in chunk_rows]
 
 
-def _values(row: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
-    return list(row.values()) if isinstance(row, Mapping) else list(row)
+def _values(row: Sequence[Any] | Mapping[str, Any], columns: tuple[str, ...]) -> list[Any]:
+    return [row[c] for c in columns] if isinstance(row, Mapping) else list(row)
 
 
 def compression_status(conn: psycopg.Connection, hypertable: Table, timeframe_column: str) -> CompressionStatus:
