@@ -97,7 +97,9 @@ def demo_config(out: Path, db_dsn: str, **extra: object) -> dict:
         "docker_network": "host", "db_host_in_docker": "127.0.0.1",
         "db_port_in_docker": int(psycopg.conninfo.conninfo_to_dict(db_dsn).get("port", 5432)),
         "models_volume": MODELS_VOLUME, "config_project_dir": str(prepare_stack_project(out)),
-        "alert_email_to": ["oncall@localhost"], "backup_min_free_bytes": 0, **TEST_IMAGES, **extra,
+        "alert_email_to": ["oncall@localhost"], "backup_min_free_bytes": 0,
+        # the demo prunes only what it labelled: never the rest of the machine's Docker engine
+        "docker_prune_filters": {"label": ["tsdb_ops_demo=1"]}, **TEST_IMAGES, **extra,
     }
 
 
