@@ -245,11 +245,13 @@ class OpsConfig:
     backup_retention_days: int = _setting(14, "Delete backup sets older than this (never the newest verified)", positive)
     backup_min_verified_sets: int = _setting(3, "Always keep at least this many verified backup sets", positive)
     backup_min_free_bytes: int = _setting(2_000_000_000, "Pre-flight: free bytes needed on the backup volume", non_negative)
-    # bench/bench_backup_dump.py, 1.1 GB generated market data, pg_dump 15, 2 cores: guide's -Z9 58.9 s / 209 MB;
-    # -Z6 0.45x time / 1.01x size; -Z3 0.21x / 1.10x; -Z1 0.11x / 1.12x; -Fd -j2 -Z1 0.10x / 1.11x. -Z3 meets the
-    # target (<= 0.4x time at <= 1.15x size) with margin on size; lz4/zstd need pg_dump 16+.
+    # Measured on TimescaleDB 2.28.3 / pg_dump 15, 1.09 GB with 9 of 11 chunks compressed (bench/bench_backup_dump.py),
+    # against the guide's -Z9: -Z6 0.55x time / 1.00x size; -Z3 0.39x / 1.04x; -Z1 0.34x / 1.05x; -Fd -j2 -Z1 0.35x /
+    # 1.05x. Compressed chunks are dumped as already-compressed data, so the level barely changes the size but drives
+    # the time: -Z1 meets the target (<= 0.4x time at <= 1.15x size) with margin; lz4/zstd need pg_dump 16+.
     pg_dump_compression: str = _setting(
-        "3", "pg_dump --compress of the custom-format dump (3: 0.21x the time of the guide's 9 at 1.10x the size)",
+        "1", "pg_dump --compress of the custom-format dump (1: 0.34x the time of the guide's 9 at 1.05x the size, on "
+        "TimescaleDB with compressed chunks)",
         pg_dump_compression,
     )
     pg_client_image: str = _setting(

@@ -402,7 +402,9 @@ def test_retention_with_only_old_backups_keeps_the_newest_verified_sets(faulty, 
         for path in faulty.older:
             copy = root / path.replace((NOW - timedelta(days=1)).strftime("%Y%m%d"), set_id)
             copy.write_bytes((root / path).read_bytes())
-    (root / "db" / ".stale_20260101.backup.partial").write_bytes(b"half a dump")
+    stale = root / "db" / ".stale_20260101.backup.partial"
+    stale.write_bytes(b"half a dump")
+    os.utime(stale, (time.time() - 7200,) * 2)  # a dead run's: not written to for two hours (a live one is left alone)
     for path in faulty.older:  # the day-old set goes: only sets older than the retention period remain
         (root / path).unlink()
     faulty.env(monkeypatch, webhook_server, backup_min_verified_sets=2)
