@@ -150,7 +150,7 @@ def test_browser_logs_in_opens_the_ops_page_from_the_nav_and_triggers_db_policy_
 
             wait.until(ec.element_to_be_clickable((By.XPATH, "//nav//*[normalize-space()='Ops page'] | "
                                                              "//*[normalize-space()='Ops page']"))).click()
-            wait.until(lambda d: d.current_url.endswith("/plugin/tsdb-ops"))
+            wait.until(lambda d: "/plugin/tsdb-ops" in d.current_url)
             wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
             wait.until(ec.presence_of_element_located((By.ID, "backups")))
             text = driver.find_element(By.TAG_NAME, "body").text
@@ -187,7 +187,7 @@ def test_browser_logs_in_opens_the_ops_page_from_the_nav_and_triggers_db_policy_
             driver.save_screenshot(str(ARTIFACTS / "5-after-trigger.png"))
         except Exception:
             driver.save_screenshot(str(ARTIFACTS / "failure.png"))
-            (ARTIFACTS / "failure.html").write_text(driver.page_source)
+            (ARTIFACTS / "failure.html").write_text(f"<!-- {driver.current_url} -->\n" + driver.page_source)
             raise
         finally:
             driver.quit()
