@@ -47,7 +47,8 @@ from harness.postgres import PostgresCluster  # noqa: E402
 from tsdb_ops.config import OpsConfig  # noqa: E402
 from tsdb_ops.monitor import checks  # noqa: E402
 from tsdb_ops.monitor.rehash import REHASH_MIN_BYTES_PER_RUN  # noqa: E402
-from tsdb_ops.monitor.verification import STATE_FILE, Inventory, container_dump_lister, verify_backups  # noqa: E402
+from tsdb_ops.monitor.verification import STATE_FILE, Inventory, verify_backups  # noqa: E402
+from tsdb_ops.tasks.containers import ListDumpsOperator  # noqa: E402
 from tsdb_ops.tasks.db_backup_monitor import readable_manifests  # noqa: E402
 
 HOUR = 3600
@@ -79,7 +80,8 @@ def build_dir(root: Path, dump: Path, sets: int, models_bytes: int) -> tuple[int
 def one_run(root: Path, config: OpsConfig, now: float, *, verify_all: bool = False, rehash_days: float | None = None,
             rehash_min_bytes: int = REHASH_MIN_BYTES_PER_RUN) -> tuple[float, Inventory]:
     started = time.perf_counter()
-    inventory = verify_backups(str(root), container_dump_lister(config), verify_all=verify_all, now=now,
+    lister = ListDumpsOperator(task_id="list_dumps_with_pg_restore")  # what the DAG's list task runs
+    inventory = verify_backups(str(root), lambda names: lister.list_dumps(names, config), verify_all=verify_all, now=now,
                                rehash_days=config.monitor_rehash_days if rehash_days is None else rehash_days,
                                rehash_min_bytes=rehash_min_bytes)
     manifests = readable_manifests(str(root))

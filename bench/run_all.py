@@ -27,6 +27,7 @@ BENCHES = [
     ("bench_backup_dump.py", [], ["--smoke"]),
     ("bench_insert_stall.py", [], ["--smoke"]),
     ("bench_ops_page.py", [], ["--smoke"]),
+    ("bench_pitr.py", [], ["--smoke"]),
 ]
 
 

@@ -11,7 +11,13 @@
 | `check_disk_usage` | critical | backup volume fuller than `disk_usage_threshold_percent` (85 %) |
 | `check_failed_runs` | critical | 2 scheduled `db_nightly_backup` runs failed in a row (Airflow's run history) |
 | `check_log_errors` | critical | ERROR lines in `backup.log` since the last check |
+| `check_pitr` | critical | `pitr_enabled`: WAL stream down > 60 s, slot lost, barman check, base backup age, slot WAL |
 | `check_trends` | warning | size change > 50 %, shrinking, compression ratio out of band, slow, suspiciously fast |
+
+The integrity check is three tasks: `hash_backup_files` (sizes and sha256 against the manifests; it chooses the
+dumps to list), `list_dumps_with_pg_restore` (`pg_restore -l` of those dumps in `pg_client_image`, a DockerOperator:
+network off, db/ mounted read-only; no container when no dump is new or changed) and `check_integrity` (the
+findings; the verdicts are recorded only now).
 
 Findings go through the alert API: critical to every active channel, warnings to chat; an open alert is not
 repeated within `alert_repeat_window_hours`; a cleared one sends one "resolved". `conclude` writes the run's line
@@ -32,6 +38,7 @@ from airflow.sdk import DAG, Param, TriggerRule, chain, task
 
 from tsdb_ops.dag_defaults import dag_kwargs
 from tsdb_ops.tasks import db_backup_monitor as tasks
+from tsdb_ops.tasks.containers import ListDumpsOperator
 
 with DAG(
     params={"summary": Param(False, type="boolean", title="Write the daily summary now", section="Run",
@@ -43,7 +50,9 @@ with DAG(
     def run_check(name: str, **context) -> dict:
         return tasks.run_check(name, context)
 
-    check_tasks = [run_check.override(task_id=f"check_{name}")(name) for name in tasks.CHECKS]
+    check_tasks = {name: run_check.override(task_id=f"check_{name}")(name) for name in tasks.CHECKS}
+    hashed = task(tasks.hash_backup_files)()
+    listed = ListDumpsOperator(task_id="list_dumps_with_pg_restore", hashed=hashed)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def conclude(**context) -> dict:
@@ -57,5 +66,6 @@ with DAG(
     def write_daily_summary(**context) -> str:
         return tasks.write_daily_summary(context)
 
-    chain(check_tasks, conclude())
-    chain(check_tasks, is_daily_summary_due(), write_daily_summary())
+    chain(hashed, listed, check_tasks["integrity"])
+    chain(list(check_tasks.values()), conclude())
+    chain(list(check_tasks.values()), is_daily_summary_due(), write_daily_summary())

@@ -19,14 +19,16 @@ and logs exactly what a confirmed run does.
    the task after the ones stopped before it are started again. Without `stop_stack`: nothing is stopped.
 3. `write_safety_dump`: pg_dump of the existing target to `backup_root/db/safety_<db>_<run time>.backup`
    (written under a .partial name, verified with `pg_restore -l`, then renamed).
-4. `prepare_target_database`: `CREATE DATABASE` when it does not exist (with `CREATE EXTENSION timescaledb` at
-   the dump's version); `timescaledb_pre_restore()` for a TimescaleDB set.
+4. `create_target_database` (SQL, autocommit): `CREATE DATABASE` when it does not exist (skipped otherwise);
+   `prepare_timescaledb_restore` (SQL, in the target, a TimescaleDB set only): `CREATE EXTENSION timescaledb` at
+   the dump's version and `timescaledb_pre_restore()`, in one transaction. Both skip in a dry run, also when one
+   is cleared alone.
 5. `restore_dump`: serial `pg_restore` (never `-j`: parallel restore breaks TimescaleDB), `--clean --if-exists`
    over an existing database, in one transaction for a plain PostgreSQL set.
 6. `end_timescaledb_restore`: in one transaction, every restored job unscheduled (a dump carries the jobs but
    not their run times: each policy would be due at once and retention would drop restored chunks), then
-   `timescaledb_post_restore()`; a teardown, so it also runs when the restore fails (the jobs then stay
-   unscheduled).
+   `timescaledb_post_restore()`; it runs whenever restore mode was entered, also when the restore fails (the jobs
+   then stay unscheduled).
 7. `compare_with_manifest`: row counts, time ranges and chunk counts per table equal to the manifest; no restored
    job scheduled or run yet, the jobs equal to the manifest's record. A difference fails here, jobs unscheduled.
 8. `reschedule_restored_jobs`: each job back as at backup time: scheduled or paused as recorded, next start as
@@ -40,7 +42,8 @@ and logs exactly what a confirmed run does.
 10. `start_stack_containers`: starts exactly the containers step 2 stopped (not those that were not running);
     a teardown of step 2, so the stack comes back also when the restore or the models restore fails.
 
-A restore over the live database needs its writers stopped (the plan shows who is connected): `stop_stack=true`,
+Every step that loads the database (the safety dump, the preparation, pg_restore, the comparison) takes the heavy
+pool. A restore over the live database needs its writers stopped (the plan shows who is connected): `stop_stack=true`,
 or stop them by hand. Safety dumps are not deleted by retention: remove them when they are no longer needed.
 """
 
@@ -81,15 +84,19 @@ with DAG(
     **dag_kwargs("db_restore", description="Full restore of a verified backup set, after a safety dump of the target",
                  tags=["manual", "recovery"], doc_md=__doc__),
 ):
-    validated = task(tasks.validate_params)()
+    validated = task(tasks.validate_params, multiple_outputs=True)()
     stopped = task(tasks.stop_stack_containers)(validated)
     safety_dump = WriteSafetyDumpOperator(task_id="write_safety_dump", validated=validated, pool=heavy_pool())
-    prepare = task(tasks.prepare_target_database)(validated)
-    restore_dump = RestoreBackupOperator(task_id="restore_dump", validated=validated, pool=heavy_pool())
-    dumped_jobs = task(tasks.end_timescaledb_restore)(validated).as_teardown(setups=prepare)
-    compared = task(tasks.compare_with_manifest)(validated, dumped_jobs)
+    created = tasks.create_target_database(validated)
+    prepared = tasks.prepare_timescaledb_restore(validated, "validate_params", trigger_rule="none_failed")
+    restore_dump = RestoreBackupOperator(task_id="restore_dump", validated=validated, pool=heavy_pool(),
+                                         trigger_rule="none_failed")
+    dumped_jobs = task(tasks.end_timescaledb_restore, trigger_rule=tasks.END_RESTORE_TRIGGER)(validated)
+    compared = task(tasks.compare_with_manifest, pool=heavy_pool(), trigger_rule="none_failed")(validated, dumped_jobs)
     rescheduled = task(tasks.reschedule_restored_jobs)(validated, dumped_jobs)
     models = RestoreModelsVolumeOperator(task_id="restore_models_volume", validated=validated)
     started = task(tasks.start_stack_containers)(validated, stopped).as_teardown(setups=stopped)
 
-    chain(validated, stopped, safety_dump, prepare, restore_dump, dumped_jobs, compared, rescheduled, models, started)
+    prepared >> dumped_jobs  # restore mode is ended once it was entered (END_RESTORE_TRIGGER)
+    chain(validated, stopped, safety_dump, created, prepared, restore_dump, dumped_jobs, compared, rescheduled, models,
+          started)

@@ -10,22 +10,35 @@ compressed form), so `pg_restore -t market_data` yields none. From a full backup
 database, `db_selective_backup` from that database, then this DAG.
 
 1. `validate_params`: the export (path under `selective/`, manifest, sha256), its table in the catalog with
-   the same columns and a unique index (`ux_market_data_sym_tf_ts`), symbol (a bind parameter), range (within
-   the export's; `start <= time < end`). Logs the plan.
-2. `create_recovery_table`: `CREATE TABLE <table>_recovery_<run time> (LIKE <table>)`.
-3. `load_export_into_recovery_table`: COPY of the export; the row count must equal the manifest's.
-4. `insert_missing_rows`: `INSERT ... SELECT ... WHERE symbol = %s AND time >= %s AND time < %s ON CONFLICT DO
-   NOTHING`; reports rows inserted and already present (a second run inserts 0).
-5. `drop_recovery_table`: a teardown, so the recovery table is dropped also when a step fails.
+   the same columns, symbol (a bind parameter), range (within the export's; `start <= time < end`).
+2. `read_unique_indexes`, `count_rows_present` (SQL), then `check_recovery_plan`: the table needs a unique index
+   (`ux_market_data_sym_tf_ts`) for ON CONFLICT DO NOTHING; logs the plan with the rows the table holds now.
+3. `create_recovery_table` (SQL): `CREATE TABLE <table>_recovery_<run time> (LIKE <table>)`.
+4. `load_export_into_recovery_table`: COPY of the export; the row count must equal the manifest's.
+5. `insert_missing_rows` (SQL): `INSERT ... SELECT ... WHERE symbol = %s AND time >= %s AND time < %s ON CONFLICT
+   DO NOTHING`, counting the export's rows in the range and those inserted; `report_recovered_rows` says how many
+   were inserted and already present (a second run inserts 0).
+6. `drop_recovery_table` (SQL): a teardown, so the recovery table is dropped also when a step fails.
+
+The acting steps (3 to 6) skip in a dry run, also when one is cleared alone; loading and inserting take the heavy
+pool.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import DAG, Param, chain, task
 
-from tsdb_ops.dag_defaults import dag_kwargs
+from tsdb_ops.backup.selective_recovery import (
+    CREATE_RECOVERY_TABLE_SQL,
+    DROP_RECOVERY_TABLE_SQL,
+    INSERT_MISSING_ROWS_SQL,
+    ROWS_PRESENT_SQL,
+    UNIQUE_INDEXES_SQL,
+)
+from tsdb_ops.dag_defaults import dag_kwargs, heavy_pool
 from tsdb_ops.tasks import db_selective_recovery as tasks
 from tsdb_ops.tasks.manual_runs import dry_run_param
+from tsdb_ops.tasks.sql_steps import skip_as_planned, sql_step
 
 with DAG(
     params={
@@ -47,10 +60,18 @@ with DAG(
     **dag_kwargs("db_selective_recovery", description="Insert the rows of an export that are missing (ON CONFLICT DO NOTHING)",
                  tags=["manual", "recovery"], doc_md=__doc__),
 ):
-    validated = task(tasks.validate_params)()
-    create = task(tasks.create_recovery_table)(validated)
-    load = task(tasks.load_export_into_recovery_table)(validated)
-    insert = task(tasks.insert_missing_rows)(validated)
-    drop = task(tasks.drop_recovery_table)(validated).as_teardown(setups=create)
+    validated = task(tasks.validate_params, multiple_outputs=True)()
+    names, values = validated["identifiers"], validated["sql_params"]
+    indexes = sql_step("read_unique_indexes", UNIQUE_INDEXES_SQL, parameters=values)
+    present = sql_step("count_rows_present", ROWS_PRESENT_SQL, parameters=values, identifiers=names)
+    checked = task(tasks.check_recovery_plan)(validated, indexes.output, present.output)
+    create = sql_step("create_recovery_table", CREATE_RECOVERY_TABLE_SQL, identifiers=names,
+                      pre_execute=skip_as_planned("validate_params", "create_recovery_table"))
+    load = task(tasks.load_export_into_recovery_table, pool=heavy_pool())(validated)
+    insert = sql_step("insert_missing_rows", INSERT_MISSING_ROWS_SQL, parameters=values, identifiers=names,
+                      pre_execute=skip_as_planned("validate_params", "insert_missing_rows"), pool=heavy_pool())
+    report = task(tasks.report_recovered_rows)(validated, insert.output)
+    drop = sql_step("drop_recovery_table", DROP_RECOVERY_TABLE_SQL, identifiers=names,
+                    pre_execute=skip_as_planned("validate_params", "drop_recovery_table")).as_teardown(setups=create)
 
-    chain(validated, create, load, insert, drop)
+    chain(validated, [indexes, present], checked, create, load, insert, report, drop)

@@ -12,7 +12,8 @@ Runs `15 4 * * 0` (Sundays, configured time zone). Maintenance guide: "Weekly Ta
    this run, report live/dead tuples summed over the chunks.
 6. `read_compression_summary`, `read_chunk_compression`, `read_timeframe_shares` (SQL, catalog and stats
    functions only) and `read_data_distribution` (rows, oldest, newest, bytes per symbol and timeframe from the
-   compressed segments' metadata and exact counts of the rows not compressed; estimates labelled) then
+   compressed segments' metadata, the uncompressed chunks' indexes and row counts, exact counts where the
+   estimate does not fit; estimates labelled) then
    `write_compression_report`: Markdown under `report_dir/compression/` with per-month and per-day timelines,
    also the task's result and in the log.
 

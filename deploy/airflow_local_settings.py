@@ -20,9 +20,14 @@ from typing import Any
 # importing this module (every Airflow process does) imports neither the Docker provider nor the package.
 RUN_AS_AIRFLOW_USER = frozenset({
     "DumpDatabaseOperator", "ArchiveModelsVolumeOperator", "RestoreDumpOperator",
-    "WriteSafetyDumpOperator", "RestoreBackupOperator", "DumpTablesOperator",
+    "WriteSafetyDumpOperator", "RestoreBackupOperator", "DumpTablesOperator", "TakeBaseBackupOperator",
+    "ListDumpsOperator",
 })
-KEEP_IMAGE_USER = frozenset({"RestoreModelsVolumeOperator"})
+KEEP_IMAGE_USER = frozenset({
+    "RestoreModelsVolumeOperator",
+    # Barman's containers start as root and Barman drops to its own user, the owner of its catalogue (a volume)
+    "ConfigureBarmanOperator", "CheckBarmanOperator", "BarmanBackupOperator", "RecoverToTimeOperator",
+})
 # sh -c 'umask 027 && exec "$@"' NAME COMMAND...: the operator's command runs unchanged under the umask
 UMASK_ENTRYPOINT = ["sh", "-c", 'umask 027 && exec "$@"', "umask-027"]
 

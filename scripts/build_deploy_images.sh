@@ -22,10 +22,15 @@ IMAGES=tests/deploy/images
 PG_LIB=/usr/lib/postgresql/15/lib
 PG_SHARE=/usr/share/postgresql/15
 
+# --base-only: only the Debian root file system image (scripts/build_barman_image.sh builds on it; no tarball needed);
+# --timescaledb-only: the base and the TimescaleDB stand-in (the point-in-time recovery tests start recovered copies in it)
+BASE_ONLY=$([ "${1:-}" = --base-only ] && echo 1 || true)
+TSDB_ONLY=$([ "${1:-}" = --timescaledb-only ] && echo 1 || true)
+wanted() { [ -z "$TSDB_ONLY" ] || [ "$1" = timescaledb ]; }
 tarball=${TSDB_SOURCE_TARBALL:-}
-[ -f "$tarball" ] || { echo "TSDB_SOURCE_TARBALL=${tarball}: give the TimescaleDB source tarball (timescaledb-<version>.tar.gz)" >&2; exit 1; }
+[ -n "$BASE_ONLY" ] || [ -f "$tarball" ] || { echo "TSDB_SOURCE_TARBALL=${tarball}: give the TimescaleDB source tarball (timescaledb-<version>.tar.gz)" >&2; exit 1; }
 tsdb_version=$(basename "$tarball" | sed -n 's/^timescaledb-\([0-9][0-9.]*\)\.tar\.gz$/\1/p')
-[ -n "$tsdb_version" ] || { echo "TSDB_SOURCE_TARBALL=$tarball: expected a file named timescaledb-<version>.tar.gz" >&2; exit 1; }
+[ -n "$BASE_ONLY" ] || [ -n "$tsdb_version" ] || { echo "TSDB_SOURCE_TARBALL=$tarball: expected a file named timescaledb-<version>.tar.gz" >&2; exit 1; }
 TIMESCALEDB_IMAGE=timescale/timescaledb:${tsdb_version}-pg15
 
 work=$(mktemp -d)
@@ -94,18 +99,19 @@ build_image() {
 }
 
 build_base
+[ -z "$BASE_ONLY" ] || exit 0  # a replaced base stays: the stand-ins built on it still use it
 base_hash=$(docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$BASE_IMAGE")
 
 declare -A jobs=()
 airflow_hash=$(inputs_hash "$base_hash" "$IMAGES"/airflow/* requirements.lock)
-if [ -n "$(needs_build "$AIRFLOW_IMAGE" "$airflow_hash")" ]; then
+if wanted airflow && [ -n "$(needs_build "$AIRFLOW_IMAGE" "$airflow_hash")" ]; then
   echo "deploy images: building $AIRFLOW_IMAGE (Airflow from the package index, a few minutes)"
   build_image "$AIRFLOW_IMAGE" "$IMAGES/airflow" "$airflow_hash" \
     /etc/ssl/certs/ca-certificates.crt=ca-certificates.crt requirements.lock=requirements.lock &
   jobs[airflow]=$!
 fi
 tsdb_hash=$(inputs_hash "$base_hash" "$IMAGES"/timescaledb/* "$IMAGES"/postgres/pg-entrypoint.sh "$tarball")
-if [ -n "$(needs_build "$TIMESCALEDB_IMAGE" "$tsdb_hash")" ]; then
+if wanted timescaledb && [ -n "$(needs_build "$TIMESCALEDB_IMAGE" "$tsdb_hash")" ]; then
   # the extension of the tarball's version, built for Debian's PostgreSQL 15 (once; the test suite uses it too)
   TSDB_SOURCE_TARBALL="$tarball" bash scripts/build_timescaledb.sh
   mkdir -p "$work/tsdb/lib" "$work/tsdb/extension"
@@ -118,15 +124,15 @@ if [ -n "$(needs_build "$TIMESCALEDB_IMAGE" "$tsdb_hash")" ]; then
   jobs[timescaledb]=$!
 fi
 pg_hash=$(inputs_hash "$base_hash" "$IMAGES"/postgres/*)
-if [ -n "$(needs_build "$METADATA_DB_IMAGE" "$pg_hash")" ]; then
+if wanted postgres && [ -n "$(needs_build "$METADATA_DB_IMAGE" "$pg_hash")" ]; then
   build_image "$METADATA_DB_IMAGE" "$IMAGES/postgres" "$pg_hash"
 fi
 redis_hash=$(inputs_hash "$base_hash" "$IMAGES"/redis/*)
-if [ -n "$(needs_build "$BROKER_IMAGE" "$redis_hash")" ]; then
+if wanted redis && [ -n "$(needs_build "$BROKER_IMAGE" "$redis_hash")" ]; then
   build_image "$BROKER_IMAGE" "$IMAGES/redis" "$redis_hash"
 fi
 busybox_hash=$(inputs_hash /bin/busybox v1)
-if [ -n "$(needs_build "$BUSYBOX_IMAGE" "$busybox_hash")" ]; then
+if wanted busybox && [ -n "$(needs_build "$BUSYBOX_IMAGE" "$busybox_hash")" ]; then
   # busybox-static alone, as in the busybox image: sh, tar, gzip and the other applets
   mkdir -p "$work/busybox/bin" "$work/busybox/tmp" "$work/busybox/etc"
   chmod 1777 "$work/busybox/tmp"

@@ -47,4 +47,7 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/tsdb-ops-dockerd.log" >&2; exit 1; }
 fi
 bash scripts/build_test_images.sh
+# point-in-time recovery: the Barman image, and the TimescaleDB image recovered copies start in (from the tarball)
+bash scripts/build_barman_image.sh
+[ -z "${TSDB_SOURCE_TARBALL:-}" ] || bash scripts/build_deploy_images.sh --timescaledb-only
 echo "setup: ready"

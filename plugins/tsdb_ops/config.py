@@ -129,6 +129,24 @@ def docker_prune_filters(value: Any) -> str | None:
     return f"a JSON object of Docker prune filters with keys from {sorted(allowed)}, e.g. {{\"until\": \"24h\"}}"
 
 
+def barman_name(value: Any) -> str | None:
+    if isinstance(value, str) and re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", value):
+        return None
+    return "a Barman server name: letters, digits, _ and -, starting with a letter or digit"
+
+
+def volume_or_path(value: Any) -> str | None:
+    if isinstance(value, str) and (re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]+$", value) or absolute_path(value) is None):
+        return None
+    return "a Docker volume name (letters, digits, _ . -) or an absolute host path"
+
+
+def slot_name(value: Any) -> str | None:
+    if isinstance(value, str) and re.match(r"^[a-z0-9_]{1,63}$", value):
+        return None
+    return "a replication slot name: lower-case letters, digits and _, at most 63 characters"
+
+
 @dataclass(frozen=True)
 class OpsConfig:
     """Validated configuration. Build it with :func:`load_config` or :meth:`from_mapping`."""
@@ -257,6 +275,10 @@ class OpsConfig:
     pg_client_image: str = _setting(
         "timescale/timescaledb:2.28.3-pg15", "Image with pg_dump/pg_restore of the server's major version"
     )
+    physical_backup_enabled: bool = _setting(
+        False, "Nightly backup also takes a physical base backup of the whole cluster (pg_basebackup -Ft -z in "
+        "pg_client_image, checked by pg_verifybackup; the role needs REPLICATION); the monitor then expects it"
+    )
     busybox_image: str = _setting("busybox:1.36", "Image with tar and gzip for the models volume")
     docker_network: str = _setting("mt5-trading-db_default", "Docker network on which the database is reachable")
     db_host_in_docker: str = _setting("mt5_db", "Database host name as seen from containers on docker_network")
@@ -306,6 +328,45 @@ class OpsConfig:
     monitor_rehash_days: float = _setting(
         7.0, "Every backup file is re-hashed at least once within this many days (bytes changed with the mtime kept); "
         "the cost is spread over the hourly runs", positive
+    )
+
+    # --- point-in-time recovery (Barman streaming: pg_basebackup + pg_receivewal through a replication slot) ---
+    pitr_enabled: bool = _setting(
+        False, "Point-in-time recovery is set up (db_pitr_setup): db_backup_monitor checks the WAL stream, barman check and "
+        "the base backups"
+    )
+    barman_image: str = _setting("tsdb-ops/barman:3.19.1", "Image with Barman and the PostgreSQL 15 client tools")
+    pitr_server_name: str = _setting("tsdb", "Barman's name of the database server (its catalogue folder)", barman_name)
+    pitr_catalogue: str = _setting(
+        "tsdb_ops_barman", "Barman's catalogue (base backups, WAL): a Docker volume name, or an absolute host path",
+        volume_or_path,
+    )
+    pitr_conn_id: str = _setting(
+        "tsdb_pitr", "Airflow connection holding the password of pitr_replication_role (its login, when set, must be it)"
+    )
+    pitr_replication_role: str = _setting(
+        "tsdb_barman", "Role Barman connects as (REPLICATION, backup functions; created by db_pitr_setup)", identifier
+    )
+    pitr_slot_name: str = _setting("tsdb_ops_barman", "Physical replication slot of Barman's WAL stream", slot_name)
+    pitr_recovery_window_days: int = _setting(
+        7, "Barman retention: keep what restores any time of the last N days (RECOVERY WINDOW OF N DAYS)", positive
+    )
+    max_wal_lag_seconds: float = _setting(
+        60.0, "Critical when the WAL stream has not caught up (or is down) for this long: the data at risk", positive
+    )
+    pitr_max_base_backup_age_days: float = _setting(
+        8.0, "Critical when the newest successful Barman base backup is older (the weekly backup plus a day)", positive
+    )
+    pitr_max_slot_retained_wal_percent: float = _setting(
+        50.0, "Critical when the replication slot holds back more WAL than this percent of the database disk's free "
+        "space (a stopped receiver fills the database's disk)", percent
+    )
+    pitr_restore_image: str = _setting(
+        "timescale/timescaledb:2.28.3-pg15", "TimescaleDB image the recovered copies are started in (the production "
+        "database's image)"
+    )
+    pitr_recovery_timeout_seconds: int = _setting(
+        1800, "Give up on a recovered copy that has not reached its target time within this time", positive
     )
 
     # --- alerting ---

@@ -26,6 +26,8 @@ SCHEDULES: dict[str, str | None] = {
     "db_restore_verification": "0 5 * * 0",
     "db_backup_monitor": "0 * * * *",
     "db_health_check": "30 */6 * * *",
+    "db_base_backup": "30 1 * * 0",
+    "db_pitr_verification": "30 5 * * 0",
 }
 
 

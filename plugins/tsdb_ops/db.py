@@ -1,6 +1,6 @@
-"""The way to the database: a session through the Airflow connection (``PostgresHook``), any database of it, and
-the connection's login for the client containers (pg_dump, pg_restore) and the backup steps that connect to
-another database of the server (a scratch or restore target).
+"""The one way to the database: a session through the Airflow connection (``PostgresHook``), to any database of
+its server (a scratch or restore target too). The connection's login is also handed, as data, to the client
+containers (pg_dump, pg_restore, pg_basebackup): ``PG*`` variables, the password as a private environment value.
 
 The session is autocommit (each helper opens its own short transactions). On exit it rolls back anything left
 open and resets the timeouts a step set before closing, so a server that hands session state to its next client
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
@@ -45,22 +44,16 @@ def db_session(conn_id: str, database: str | None = None) -> Iterator[psycopg.Co
 
 @dataclass(frozen=True)
 class DatabaseLogin:
-    """Who and what pg_dump connects to; the password travels only as a private container environment value."""
+    """Who and what a client container (pg_dump, pg_restore) connects to: data for its ``PG*`` environment, never a
+    connection of this process (that is :func:`db_session`); the password travels only as a private container
+    environment value."""
 
     user: str
     password: str
     dbname: str
     host: str
     port: int
-    sslmode: str | None = None     # the connection's extra "sslmode", passed on to libpq (and PGSSLMODE in containers)
-
-    def connect(self, dbname: str | None = None, **kwargs: Any) -> psycopg.Connection:
-        if self.sslmode:
-            kwargs.setdefault("sslmode", self.sslmode)
-        return psycopg.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname=dbname or self.dbname,
-            application_name="tsdb_ops_backup", connect_timeout=15, **kwargs,
-        )
+    sslmode: str | None = None     # the connection's extra "sslmode" (PGSSLMODE in containers)
 
 
 def database_login(conn_id: str) -> DatabaseLogin:
@@ -76,3 +69,21 @@ def database_login(conn_id: str) -> DatabaseLogin:
         raise RuntimeError(f"Airflow connection {conn_id!r} needs a host, a login and a schema (the database name)")
     sslmode = (conn.extra_dejson or {}).get("sslmode")
     return DatabaseLogin(conn.login, conn.password or "", conn.schema, conn.host, conn.port or 5432, sslmode)
+
+
+def role_password(conn_id: str, role: str) -> str:
+    """The password of ``role`` kept in the Airflow connection ``conn_id`` (whose login, when set, must be ``role``)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        raise RuntimeError(f"Airflow connection {conn_id!r} does not exist: create it with the password of role "
+                           f"{role!r} (login {role})") from None
+    if conn.login and conn.login != role:
+        raise RuntimeError(f"Airflow connection {conn_id!r} has login {conn.login!r}, but the role is {role!r}: make "
+                           "them the same")
+    if not conn.password:
+        raise RuntimeError(f"Airflow connection {conn_id!r} has no password: set the password of role {role!r} in it")
+    return conn.password

@@ -11,7 +11,7 @@ from airflow.utils.state import TaskInstanceState
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ["check_freshness", "check_sizes", "check_integrity", "check_disk_usage", "check_failed_runs",
-          "check_log_errors", "check_trends"]
+          "check_log_errors", "check_trends", "check_pitr"]
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,8 @@ def monitor():
 
 
 def test_each_check_is_its_own_task_and_the_run_concludes_after_all_of_them(monitor):
-    assert sorted(monitor.task_ids) == sorted([*CHECKS, "conclude", "is_daily_summary_due", "write_daily_summary"])
+    assert sorted(monitor.task_ids) == sorted([*CHECKS, "hash_backup_files", "list_dumps_with_pg_restore", "conclude",
+                                               "is_daily_summary_due", "write_daily_summary"])
     conclude = monitor.get_task("conclude")
     assert sorted(conclude.upstream_task_ids) == sorted(CHECKS) and conclude.trigger_rule == "all_done"
     due = monitor.get_task("is_daily_summary_due")

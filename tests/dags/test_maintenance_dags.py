@@ -38,13 +38,24 @@ def maintenance_env(tsdb, docker_client, airflow_home, monkeypatch, tmp_path):
 
 
 def test_policy_setup_then_daily_then_weekly_run_end_to_end_and_rerun_harmlessly(tsdb, maintenance_env):
+    reads = {"resolve_hypertable": "success", "read_compression_settings": "success",
+             "read_unique_indexes": "success", "read_policy_jobs": "success", "plan_policy_changes": "success"}
     dry = load_dag("db_policy_setup").test()
-    assert task_states(dry) == {"ensure_policies": "success"}
+    assert task_states(dry) == {**reads, "apply_policy_changes": "skipped"}
     with tsdb.connect() as conn:
         assert conn.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_schema = %s",
                             (maintenance_env["schema"],)).fetchone()[0] == 0
     applied = load_dag("db_policy_setup").test(run_conf={"apply": True})
-    assert task_states(applied) == {"ensure_policies": "success"}
+    assert task_states(applied) == {**reads, "apply_policy_changes": "success"}
+    jobs = rendered_fields(applied, "read_policy_jobs")
+    assert "FROM timescaledb_information.jobs" in jobs["sql"] and "AS age_days" in jobs["sql"]
+    assert jobs["parameters"]["schema"] == maintenance_env["schema"]
+    assert "policy_retention" in jobs["parameters"]["proc_names"]
+    settings = rendered_fields(applied, "read_compression_settings")
+    assert "FROM timescaledb_information.hypertables h" in settings["sql"] and "Guide section" in settings["sql"]
+    assert "indisunique" in rendered_fields(applied, "read_unique_indexes")["sql"]
+    again = load_dag("db_policy_setup").test()
+    assert task_states(again) == {**reads, "apply_policy_changes": "skipped"}
 
     daily = load_dag("db_daily_cleanup").test()
     assert task_states(daily) == {"prune_docker_system": "success", "find_policy_jobs": "success",
@@ -76,5 +87,7 @@ def test_policy_setup_then_daily_then_weekly_run_end_to_end_and_rerun_harmlessly
     assert len(reports) == 2 and "# Compression status of" in reports[-1].read_text()
     log = (maintenance_env["tmp"] / "logs" / "db_maintenance.log").read_text()
     for line in ("Starting database maintenance tasks...", "Running VACUUM ANALYZE...", "Docker prune: 1 containers",
-                 "Generating compression status report...", "policy setup: Applied add_reorder_policy"):
+                 "Generating compression status report...", "policy setup: Applied add_reorder_policy",
+                 "policy setup: Policy drift of", "policy setup: Dry run: nothing changed (trigger with apply=true",
+                 "policy setup: Nothing to change"):
         assert line in log

@@ -77,12 +77,22 @@ def test_compress_symbol_dry_run_changes_nothing_and_confirmed_run_compresses_ex
     assert expected and older - expected, "the data must have old chunks with and without EURUSD"
 
     dry = load_dag("db_compress_symbol").test(run_conf={"symbol": "EURUSD", "older_than_days": "2 weeks"})
-    assert task_states(dry) == {"validate_params": "success", "list_chunks_holding_symbol": "success",
-                            "compress_listed_chunks": "skipped"}
+    assert task_states(dry) == {"validate_params": "success", "check_symbol_has_rows": "success",
+                                "list_old_chunks_holding_symbol": "success", "list_chunks_holding_symbol": "success",
+                                "compress_listed_chunks": "skipped"}
     assert _snapshot(tsdb, manual_env["schema"]) == before
     log = manual_env["log"].read_text()
     assert f"{len(expected)} uncompressed chunks older than 14 days hold rows of EURUSD" in log
     assert all(f"compress _timescaledb_internal.{name}" in log for name in expected)
+    # The SQL as it ran: the hypertable and its columns quoted as identifiers, the symbol and age bound.
+    listed = rendered_fields(dry, "list_old_chunks_holding_symbol")
+    assert f'SELECT 1 FROM "{manual_env["schema"]}"."market_data" AS m' in listed["sql"]
+    assert 'WHERE m."symbol" = %(symbol)s' in listed["sql"] and 'm."timestamp" < c.range_end' in listed["sql"]
+    assert "{hypertable}" not in listed["sql"] and "Guide section" in listed["sql"]
+    assert (listed["parameters"]["symbol"], listed["parameters"]["older_than_days"]) == ("EURUSD", 14)
+    checked = rendered_fields(dry, "check_symbol_has_rows")
+    assert checked["sql"].strip().endswith(
+        f'FROM "{manual_env["schema"]}"."market_data" WHERE "symbol" = %(symbol)s) AS symbol_has_rows')
 
     run = load_dag("db_compress_symbol").test(run_conf={"symbol": "EURUSD", "older_than_days": 14, "dry_run": False})
     assert set(task_states(run).values()) == {"success"}
@@ -93,6 +103,8 @@ def test_compress_symbol_dry_run_changes_nothing_and_confirmed_run_compresses_ex
 
 @pytest.mark.parametrize(("dag_id", "conf", "error"), [
     ("db_compress_symbol", {"symbol": MALICIOUS_SYMBOL, "dry_run": False}, "ParamError: param symbol="),
+    ("db_compress_symbol", {"symbol": "EURUSD", "hypertable": 'market_data" WHERE true; --', "dry_run": False},
+     "ParamError: param hypertable: hypertable name"),
     ("db_compress_symbol", {"hypertable": "market_data; drop", "dry_run": False},
      "ParamError: param hypertable: hypertable name 'market_data; drop' must be a table name"),
     ("db_compress_symbol", {"symbol": "EURUSD", "older_than_days": -5, "dry_run": False},
@@ -103,8 +115,8 @@ def test_compress_symbol_dry_run_changes_nothing_and_confirmed_run_compresses_ex
      "ParamError: param job='1); DROP TABLE market_data; --' is neither a job id nor a proc name"),
     ("db_recompress_inefficient", {"hypertable": "pg_catalog.pg_class", "dry_run": False},
      "is not a TimescaleDB hypertable"),
-], ids=["symbol-injection", "hypertable-injection", "negative-days", "drop-age-injection", "job-injection",
-        "not-a-hypertable"])
+], ids=["symbol-injection", "hypertable-injection", "hypertable-identifier-injection", "negative-days",
+        "drop-age-injection", "job-injection", "not-a-hypertable"])
 def test_malicious_or_invalid_params_fail_the_first_task_with_a_clear_error_and_change_nothing(
         tsdb, manual_env, capfd, dag_id, conf, error):
     if "hypertable" not in conf:
@@ -118,6 +130,20 @@ def test_malicious_or_invalid_params_fail_the_first_task_with_a_clear_error_and_
     assert states.pop(first) == "failed"
     assert set(states.values()) == {"upstream_failed"}
     assert error in capfd.readouterr().out
+    assert _snapshot(tsdb, manual_env["schema"]) == before
+
+
+def test_compress_symbol_without_rows_fails_the_plan_at_once_naming_the_symbol_and_changes_nothing(
+        tsdb, manual_env, capfd):
+    before = _snapshot(tsdb, manual_env["schema"])
+    capfd.readouterr()
+    run = load_dag("db_compress_symbol").test(run_conf={"symbol": "EURUSX", "older_than_days": 14, "dry_run": False})
+    assert task_states(run) == {"validate_params": "success", "check_symbol_has_rows": "success",
+                                "list_old_chunks_holding_symbol": "success", "list_chunks_holding_symbol": "failed",
+                                "compress_listed_chunks": "upstream_failed"}
+    assert (f"ParamError: param symbol='EURUSX': {manual_env['hypertable']} holds no row of this symbol; "
+            "check its spelling") in capfd.readouterr().out
+    assert rendered_fields(run, "check_symbol_has_rows")["parameters"]["symbol"] == "EURUSX"
     assert _snapshot(tsdb, manual_env["schema"]) == before
 
 
@@ -167,7 +193,14 @@ def test_job_control_pauses_resumes_refuses_another_hypertables_job_and_unconfir
                                 (job,)).fetchone()[0]
 
     dry = load_dag("db_job_control").test(run_conf={"job": job_id, "action": "pause"})
-    assert task_states(dry)["apply_job_action"] == "skipped" and scheduled(job_id)
+    assert task_states(dry) == {"validate_params": "success", "list_policy_jobs": "success",
+                                "plan_job_action": "success", "apply_job_action": "skipped"}
+    assert scheduled(job_id)
+    listed = rendered_fields(dry, "list_policy_jobs")
+    assert "FROM timescaledb_information.jobs" in listed["sql"] and "proc_name = ANY(%(proc_names)s" in listed["sql"]
+    assert listed["parameters"]["schema"] == manual_env["schema"]
+    assert "policy_compression" in listed["parameters"]["proc_names"]
+    assert f"db_job_control:   job {job_id}: policy_compression (compression), scheduled" in manual_env["log"].read_text()
 
     paused = load_dag("db_job_control").test(run_conf={"job": "policy_compression", "action": "pause", "dry_run": False})
     assert task_states(paused)["apply_job_action"] == "success"
@@ -175,7 +208,7 @@ def test_job_control_pauses_resumes_refuses_another_hypertables_job_and_unconfir
 
     capfd.readouterr()
     foreign = load_dag("db_job_control").test(run_conf={"job": other_job, "action": "resume", "dry_run": False})
-    assert task_states(foreign)["list_jobs_and_validate_params"] == "failed"
+    assert task_states(foreign)["plan_job_action"] == "failed"
     assert f"param job={other_job} is not a job of {manual_env['hypertable']}" in capfd.readouterr().out
 
     resumed = load_dag("db_job_control").test(run_conf={"job": str(job_id), "action": "resume", "dry_run": False})
@@ -187,7 +220,7 @@ def test_job_control_pauses_resumes_refuses_another_hypertables_job_and_unconfir
                      (manual_env["hypertable"],))
     before = _snapshot(tsdb, manual_env["schema"])
     unconfirmed = load_dag("db_job_control").test(run_conf={"job": "policy_retention", "action": "run_now", "dry_run": False})
-    assert task_states(unconfirmed)["list_jobs_and_validate_params"] == "failed"
+    assert task_states(unconfirmed)["plan_job_action"] == "failed"
     assert "running retention job" in capfd.readouterr().out
     assert _snapshot(tsdb, manual_env["schema"]) == before
 

@@ -40,11 +40,13 @@ def test_every_param_has_a_type_and_a_description(dags, dag_id):
 
 def test_restore_runs_the_runbook_order_and_always_leaves_timescaledb_restore_mode(dags):
     dag = dags["db_restore"]
-    assert order(dag) == ["validate_params", "stop_stack_containers", "write_safety_dump", "prepare_target_database",
-                          "restore_dump", "end_timescaledb_restore", "compare_with_manifest", "reschedule_restored_jobs",
-                          "restore_models_volume", "start_stack_containers"]
-    end = dag.get_task("end_timescaledb_restore")
-    assert end.is_teardown and "prepare_target_database" in end.upstream_task_ids
+    assert order(dag) == ["validate_params", "stop_stack_containers", "write_safety_dump", "create_target_database",
+                          "prepare_timescaledb_restore", "restore_dump", "end_timescaledb_restore",
+                          "compare_with_manifest", "reschedule_restored_jobs", "restore_models_volume",
+                          "start_stack_containers"]
+    end = dag.get_task("end_timescaledb_restore")  # once restore mode was entered, whatever pg_restore did
+    assert {"prepare_timescaledb_restore", "restore_dump"} <= end.upstream_task_ids
+    assert end.trigger_rule == "all_done_min_one_success"
     start = dag.get_task("start_stack_containers")
     assert start.is_teardown and "stop_stack_containers" in start.upstream_task_ids
     assert dag.params["stop_stack"] is False
@@ -53,8 +55,9 @@ def test_restore_runs_the_runbook_order_and_always_leaves_timescaledb_restore_mo
 
 def test_selective_recovery_always_drops_its_recovery_table(dags):
     dag = dags["db_selective_recovery"]
-    assert order(dag) == ["validate_params", "create_recovery_table", "load_export_into_recovery_table",
-                          "insert_missing_rows", "drop_recovery_table"]
+    assert order(dag) == ["validate_params", "read_unique_indexes", "count_rows_present", "check_recovery_plan",
+                          "create_recovery_table", "load_export_into_recovery_table", "insert_missing_rows",
+                          "report_recovered_rows", "drop_recovery_table"]
     drop = dag.get_task("drop_recovery_table")
     assert drop.is_teardown and "create_recovery_table" in drop.upstream_task_ids
 
@@ -76,3 +79,4 @@ def test_recovery_containers_are_always_removed_and_carry_no_credentials_at_pars
         assert task.environment == {} and task._private_environment == {}, task.task_id
     assert dags["db_restore"].get_task("restore_models_volume").network_mode == "none"
     assert dags["db_restore"].get_task("restore_dump").pool == OpsConfig().heavy_db_pool
+

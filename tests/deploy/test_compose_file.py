@@ -81,7 +81,7 @@ def volume_targets(service: dict) -> list[str]:
 
 
 def test_services_of_the_official_celery_layout(compose):
-    assert set(compose["services"]) == {"postgres", "redis", *AIRFLOW_SERVICES}
+    assert set(compose["services"]) == {"postgres", "redis", "barman", *AIRFLOW_SERVICES}
     for name, command in AIRFLOW_COMMANDS.items():
         service = compose["services"][name]
         assert service["command"] == command, name
@@ -214,7 +214,7 @@ def test_attaches_only_the_workers_to_the_stacks_external_network(compose):
     assert compose["networks"]["tsdb"]["external"] is True
     assert compose["networks"]["tsdb"]["name"].startswith("${TSDB_NETWORK")
     on_stack = {name for name, service in compose["services"].items() if "tsdb" in service.get("networks", [])}
-    assert on_stack == {"airflow-worker"}
+    assert on_stack == {"airflow-worker", "barman"}  # barman: its WAL receiver connects to the database
 
 
 def test_env_file_is_git_ignored():
@@ -333,3 +333,30 @@ def test_env_example_config_is_valid_and_holds_no_real_secret(env_example):
             assert value.startswith("change-me"), key
         if key.startswith("AIRFLOW_CONN_"):
             assert "change-me" in value or "placeholder" in value, key
+
+
+def test_bytecode_of_the_read_only_package_is_cached_outside_it(compose):
+    """The package is mounted read-only: without a bytecode cache elsewhere every DAG parse compiles it again."""
+    environment = compose["x-airflow-common"]["environment"]
+    prefix = environment["PYTHONPYCACHEPREFIX"]
+    assert "PYTHONDONTWRITEBYTECODE" not in environment
+    mounts = volume_targets(compose["x-airflow-common"])
+    assert not any(prefix == target or prefix.startswith(target.rstrip("/") + "/") for target in mounts), prefix
+
+
+def test_barman_service_keeps_the_wal_receiver_running_on_the_catalogue_the_dags_use(compose):
+    """Point-in-time recovery: the long-running WAL receiver is a service of its own image, opt-in (profile pitr),
+    on the database's network, with the named catalogue volume that the DAGs' Barman containers mount."""
+    barman = compose["services"]["barman"]
+    config = OpsConfig()
+    assert barman["image"] == "${BARMAN_IMAGE:-" + config.barman_image + "}" and "build" not in barman
+    assert barman["profiles"] == ["pitr"] and barman["restart"] == "always"
+    assert barman["volumes"] == ["barman-catalogue:/var/lib/barman"]
+    assert compose["volumes"]["barman-catalogue"]["name"] == config.pitr_catalogue
+    assert DOCKER_SOCKET not in volume_targets(barman) and "ports" not in barman
+    assert "pg_receivewal" in barman["healthcheck"]["test"]
+    dockerfile = (ROOT / "deploy" / "barman" / "Dockerfile").read_text()
+    version = re.search(r"^ARG BARMAN_VERSION=(\S+)$", dockerfile, re.M)[1]
+    assert config.barman_image.endswith(":" + version)  # the tag says which Barman the image holds
+    assert '"barman==${BARMAN_VERSION}"' in dockerfile and "postgresql-client-15" in dockerfile
+    assert (ROOT / "deploy" / "barman" / "barman-service").read_text().count("barman -c \"$CONF\" cron") == 1

@@ -30,7 +30,6 @@ from conftest import TEST_BUSYBOX_IMAGE, TEST_PG_CLIENT_IMAGE
 from harness.market_data import load_market_data
 from harness.postgres import PG_BIN, PostgresCluster, native_timescaledb_version
 from tsdb_ops.backup.manifest import list_manifest_paths, read_manifest
-from tsdb_ops.db import DatabaseLogin
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_TOKEN = "SlackTok3nBackup"
@@ -163,6 +162,17 @@ def test_nightly_backup_succeeds_and_writes_one_verified_set(nightly):
     [stats] = manifest.hypertables
     assert (stats.name, stats.rows, stats.chunks) == ("public.market_data", rows, chunks)
     assert (stats.min_time, stats.max_time) == (first.astimezone(UTC).isoformat(), last.astimezone(UTC).isoformat())
+    # the pre-flight's database size, read by a SQL step that shows its statement
+    assert "pg_database_size(current_database()) AS database_bytes" in statements(dag_run, "read_database_facts")[-1]
+    assert states["check_room_for_the_dump"] == "success" and not [m for m in rig.backup_log() if "WARNING" in m]
+
+
+def test_without_physical_backup_enabled_the_base_backup_is_skipped_and_nothing_else_changes(nightly):
+    rig, _, states = nightly
+    assert states["take_physical_base_backup"] == "skipped" and states["write_manifest"] == "success"
+    assert not (rig.backup_root / "base").exists()
+    assert [a.kind for a in read_manifest(rig.backup_root / "manifests" / "backup_20260302.json").artefacts] == [
+        "database", "models", "configs"]
 
 
 def test_backup_log_has_the_guides_lines_in_order(nightly):
@@ -175,17 +185,26 @@ def test_backup_log_has_the_guides_lines_in_order(nightly):
 
 
 def restore_with_host_pg_restore(cluster: PostgresCluster, dump: Path, target: str) -> str:
-    """Debian's pg_restore into a new database, between the restore steps the DAGs run; the target's DSN."""
+    """Debian's pg_restore into a new database, between the restore steps the DAGs run (their SQL files composed as
+    their SQL steps compose them, then end_restore_mode through an Airflow connection); the target's DSN."""
     from tsdb_ops.backup import restore_steps
+    from tsdb_ops.files import read_sql
+    from tsdb_ops.tasks.sql_steps import with_identifiers
 
     version = native_timescaledb_version() if cluster.timescale else None
-    login = DatabaseLogin(cluster.user, cluster.password, "postgres", "127.0.0.1", cluster.port)
-    restore_steps.prepare_database(login, target, version, create=True)
+    names = restore_steps.plan_preparation(target, version, create=True)["identifiers"]
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(with_identifiers(read_sql(restore_steps.CREATE_DATABASE_SQL), names))
+    if version:
+        with psycopg.connect(cluster.dsn(target)) as conn:
+            conn.execute(with_identifiers(read_sql(restore_steps.PREPARE_TIMESCALEDB_RESTORE_SQL), names))
     try:
         subprocess.run([str(PG_BIN / "pg_restore"), "--exit-on-error", "-d", cluster.dsn(target), str(dump)],
                        check=True, capture_output=True)
     finally:
-        restore_steps.end_restore_mode(login, target, version)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("AIRFLOW_CONN_TSDB_HOST_RESTORE", cluster.dsn())
+            restore_steps.end_restore_mode("tsdb_host_restore", target, version)
     return cluster.dsn(target)
 
 
@@ -252,6 +271,32 @@ def test_restore_verification_restores_the_newest_set_and_matches_its_manifest(n
     with psycopg.connect(rig.cluster.dsn()) as conn:  # the scratch database was dropped
         scratch = rig.config["restore_scratch_database"]
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (scratch,)).fetchone() is None
+    assert_preparation_and_drop_ran_as_rendered(rig, dag_run, states)
+
+
+def statements(dag_run, task_id: str) -> list[str]:
+    """The statements of a SQL step as the UI's Rendered Template tab shows them, without the file's comments."""
+    from harness.dag_runs import rendered_fields
+
+    return [line for line in rendered_fields(dag_run, task_id)["sql"].splitlines() if not line.startswith("--")]
+
+
+def assert_preparation_and_drop_ran_as_rendered(rig: BackupRig, dag_run, states: dict[str, str]) -> None:
+    """The scratch database's SQL steps ran the statements the UI shows, with the scratch database quoted."""
+    from harness.dag_runs import rendered_fields
+
+    scratch = rig.config["restore_scratch_database"]
+    assert statements(dag_run, "create_scratch_database") == [f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE);',
+                                                              f'CREATE DATABASE "{scratch}";']
+    assert statements(dag_run, "drop_scratch_database") == [f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)']
+    assert rendered_fields(dag_run, "prepare_timescaledb_restore")["database"] == scratch
+    if rig.cluster.timescale:
+        assert states["prepare_timescaledb_restore"] == "success"
+        assert statements(dag_run, "prepare_timescaledb_restore") == [
+            f'CREATE EXTENSION IF NOT EXISTS timescaledb VERSION "{native_timescaledb_version()}";',
+            "SELECT timescaledb_pre_restore();"]
+    else:  # a set without TimescaleDB: no extension, no restore mode; the restore goes on
+        assert states["prepare_timescaledb_restore"] == "skipped" and states["restore_dump"] == "success"
 
 
 def test_restore_verification_fails_and_alerts_when_counts_differ_from_the_manifest(
@@ -281,7 +326,9 @@ def test_restore_verification_refuses_to_restore_into_the_production_database(ni
     rig, _, _ = nightly
     rig.env(monkeypatch, restore_scratch_database=rig.dbname)
     _, states = rig.run("db_restore_verification", NOW + timedelta(hours=3))
-    assert states["create_scratch_database"] == "failed" and states["restore_dump"] == "upstream_failed"
+    assert states["find_newest_verified_backup"] == "failed", states  # before any step that drops or creates
+    assert states["create_scratch_database"] == states["restore_dump"] == "upstream_failed"
+    assert states["drop_scratch_database"] == "upstream_failed"
     assert table_checksums(rig.dsn)["market_data"][0] > 0  # production untouched
 
 
@@ -383,6 +430,8 @@ def test_full_disk_fails_the_dump_and_leaves_the_older_set(faulty, webhook_serve
         _, states = faulty.run("db_nightly_backup")
         assert_failed_cleanly(faulty, states, "dump_database", webhook_server)
         assert "No space left on device" in faulty.backup_log()[-1]
+        # the pre-flight saw it coming: less free than the newest dump's share of the database
+        assert [m for m in faulty.backup_log() if "WARNING: Backup volume of" in m and "expected to take" in m]
     finally:
         subprocess.run(["umount", str(small)], check=True)
 

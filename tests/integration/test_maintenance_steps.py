@@ -14,7 +14,7 @@ from harness.market_data import load_market_data
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.files import read_sql
 from tsdb_ops.maintenance.policy_run import judge_policy_run, prepare_policy_run
-from tsdb_ops.maintenance.policy_setup import ensure_policies
+from tsdb_ops.maintenance.policy_setup import apply_policy_changes, policy_drift, read_actual_policies
 from tsdb_ops.maintenance.weekly import (
     CHUNK_STATISTICS_SQL,
     VACUUM_ANALYZE_SQL,
@@ -25,6 +25,19 @@ from tsdb_ops.maintenance.weekly import (
 from tsdb_ops.timescale.chunks import list_chunks
 from tsdb_ops.timescale.jobs import run_job
 from tsdb_ops.timescale.table import resolve_table
+
+
+def ensure_policies(conn, hypertable, config, *, apply, progress):
+    """db_policy_setup's steps (read, plan, apply) in one call, as its tasks run them."""
+    drift = policy_drift(config, read_actual_policies(conn, hypertable), str(hypertable))
+    for line in drift.lines():
+        progress(line)
+    result = {**drift.as_dict(), "applied": [], "notices": []}
+    if not apply:
+        progress(drift.dry_run_line())
+        return result
+    return {**result, **apply_policy_changes(conn, hypertable, config, drift.changes, progress)}
+
 
 DROP_AGE_DAYS = 300  # the ancient rows are 400 days old: older than this, as 6-year-old rows are older than 5 years
 

@@ -6,15 +6,24 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from psycopg.rows import dict_row
 
 from harness.market_data import create_schema, insert_bars
 from tsdb_ops.config import OpsConfig
+from tsdb_ops.files import read_sql
 from tsdb_ops.maintenance.chunk_plan import MaintenanceError, resolve_param_hypertable
-from tsdb_ops.maintenance.compress_symbol import plan_symbol_compression, require_symbol_rows
+from tsdb_ops.maintenance.compress_symbol import (
+    OLD_CHUNKS_HOLDING_SYMBOL_SQL,
+    SYMBOL_HAS_ROWS_SQL,
+    plan_symbol_compression,
+    require_symbol_rows,
+    symbol_step_identifiers,
+)
 from tsdb_ops.maintenance.job_control import apply_job_action, plan_job_action, select_job
 from tsdb_ops.maintenance.recompress import RecompressCandidate, recompress_chunks
 from tsdb_ops.maintenance.space_recovery import drop_planned_chunks
 from tsdb_ops.params import ParamError
+from tsdb_ops.tasks.sql_steps import with_identifiers
 from tsdb_ops.timescale.chunks import list_chunks
 from tsdb_ops.timescale.jobs import find_policy_jobs
 
@@ -38,6 +47,13 @@ def market(tsdb):
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def _symbol_step(conn, sql_file: str, hypertable, config: OpsConfig, symbol: str, days: int = 14) -> list[dict]:
+    """One of db_compress_symbol's SQL steps as the operator runs it: identifiers composed, the rest bound."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(with_identifiers(read_sql(sql_file), symbol_step_identifiers(hypertable, config)),
+                           {**hypertable.params, "symbol": symbol, "older_than_days": days}).fetchall()
+
+
 def test_a_symbol_row_at_a_chunk_boundary_selects_only_the_chunk_that_holds_it(market):
     conn, table, config = market
     hypertable = resolve_param_hypertable(conn, table)
@@ -45,9 +61,11 @@ def test_a_symbol_row_at_a_chunk_boundary_selects_only_the_chunk_that_holds_it(m
     boundary = old[2].range_start  # equal to the previous chunk's range_end: the row belongs to old[2] only
     conn.execute(f"INSERT INTO {table} (timestamp, symbol, timeframe, open, high, low, close)"
                  " VALUES (%s, 'EURUSD', 'H1', 1, 1, 1, 1)", (boundary,))
-    plan = plan_symbol_compression(conn, hypertable, config, "EURUSD", 14)
+    rows = _symbol_step(conn, OLD_CHUNKS_HOLDING_SYMBOL_SQL, hypertable, config, "EURUSD")
+    plan = plan_symbol_compression(str(hypertable), "EURUSD", 14, rows)
     assert [c.name for c in plan.to_compress] == [old[2].name]
     assert len(plan.without_symbol) == len(old) - 1
+    assert [r["chunk_name"] for r in rows] == [c.name for c in old]
     assert all(not c.is_compressed for c in list_chunks(conn, hypertable)), "planning changes nothing"
 
 
@@ -55,8 +73,11 @@ def test_an_injection_through_symbol_or_hypertable_is_refused_and_the_table_surv
     conn, table, config = market
     rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     hypertable = resolve_param_hypertable(conn, table)
+    symbol = "EURUSD'; DROP TABLE market_data;--"
     with pytest.raises(ParamError, match="holds no row of this symbol"):
-        require_symbol_rows(conn, hypertable, config, "EURUSD'; DROP TABLE market_data;--")
+        require_symbol_rows(_symbol_step(conn, SYMBOL_HAS_ROWS_SQL, hypertable, config, symbol), str(hypertable), symbol)
+    assert require_symbol_rows(_symbol_step(conn, SYMBOL_HAS_ROWS_SQL, hypertable, config, "GBPUSD"),
+                               str(hypertable), "GBPUSD") is None
     for name in (f"{table}; DROP TABLE {table}", "market_data; drop", f"{table}'::regclass)--"):
         with pytest.raises(ParamError, match="must be a table name"):
             resolve_param_hypertable(conn, name)

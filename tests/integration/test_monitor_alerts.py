@@ -189,6 +189,8 @@ def test_integrity_failures_reach_every_channel_as_critical(rig, damage):
     states = rig.run()
     assert states["check_integrity"] == SUCCESS and states["conclude"] == FAILED
     assert rig.alerts() == expected_alerts(critical=expected)
+    # the hash step chose the dumps to list; only the zeroed dump (good hash) needed pg_restore -l's container
+    assert states["hash_backup_files"] == states["list_dumps_with_pg_restore"] == SUCCESS
 
 
 def test_disk_usage_over_the_configured_threshold_is_critical(rig):
@@ -286,7 +288,7 @@ def test_a_run_for_a_past_hour_judges_freshness_then_and_alerts_nobody(rig):
     assert rig.alerts() == expected_alerts() and rig.heartbeats() == []
     line = (rig.logs / "backup_monitor.log").read_text().splitlines()[-1]
     assert line.endswith("0 critical, 0 warning(s) (a past hour, not alerted; judged as of that hour: freshness, sizes, "
-                         "trends; looked at the present: integrity, disk_usage, log_errors, failed_runs)")
+                         "trends; looked at the present: integrity, disk_usage, log_errors, failed_runs, pitr)")
 
 
 def test_a_past_hour_with_a_critical_finding_is_a_green_run_that_says_what_it_found_and_alerts_nobody(rig, capfd):

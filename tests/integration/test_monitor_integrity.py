@@ -1,6 +1,7 @@
 """Integrity of generated backup dirs of real artefacts (pg_dump 15 custom files, gzipped tarballs, manifests),
-dumps listed by pg_restore -l in a container of the PostgreSQL client image: each file verified once when new or
-changed, then re-hashed on the rolling schedule, driven here by the runs' ``now`` instead of waiting."""
+dumps listed by pg_restore -l in a container of the PostgreSQL client image (db_backup_monitor's ListDumpsOperator,
+called between the hash and the judgement as its DAG runs them): each file verified once when new or changed, then
+re-hashed on the rolling schedule, driven here by the runs' ``now`` instead of waiting."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from harness.backup_dirs import make_dump, write_backup_set
 from harness.market_data import load_market_data
 from tsdb_ops.alerts.monitor_alerts import publish_findings
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.monitor.verification import STATE_FILE, container_dump_lister, verify_backups
+from tsdb_ops.monitor.verification import STATE_FILE, verify_backups
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -33,10 +34,17 @@ def real_dump(pg15, tmp_path_factory) -> Path:
     return make_dump(dsn, tmp_path_factory.mktemp("dump") / "source.backup")
 
 
+def dump_lister(config: OpsConfig):
+    """pg_restore -l of named dumps as db_backup_monitor's list task runs it (its operator, outside a DAG run)."""
+    from tsdb_ops.tasks.containers import ListDumpsOperator
+
+    operator = ListDumpsOperator(task_id="list_dumps_with_pg_restore")
+    return lambda names: operator.list_dumps(names, config)
+
+
 @pytest.fixture
 def lister(docker_client, tmp_path):
-    config = OpsConfig.from_mapping({"backup_root": str(tmp_path), "pg_client_image": TEST_PG_CLIENT_IMAGE})
-    return container_dump_lister(config)
+    return dump_lister(OpsConfig.from_mapping({"backup_root": str(tmp_path), "pg_client_image": TEST_PG_CLIENT_IMAGE}))
 
 
 def write_sets(root: Path, dump: Path, count: int) -> list[str]:
@@ -150,8 +158,8 @@ def test_a_set_being_written_has_no_manifest_yet_and_is_left_alone(tmp_path, rea
 
 def test_when_the_dump_reader_cannot_run_nothing_is_recorded(tmp_path, real_dump, docker_client):
     write_sets(tmp_path, real_dump, 1)
-    broken = container_dump_lister(OpsConfig.from_mapping({"backup_root": str(tmp_path),
-                                                           "pg_client_image": "tsdb-ops-test/no-such-image:0"}))
+    broken = dump_lister(OpsConfig.from_mapping({"backup_root": str(tmp_path),
+                                                 "pg_client_image": "tsdb-ops-test/no-such-image:0"}))
     with pytest.raises(RuntimeError, match=r"no-such-image:0.*is not on the Docker engine"):
         verify_backups(str(tmp_path), broken)
     assert not (tmp_path / ".monitor_verified.json").exists()

@@ -21,7 +21,9 @@ from psycopg import sql
 from test_backup_dag import NOW, BackupRig, captured_output, restore_with_host_pg_restore, table_checksums
 
 from conftest import TEST_BUSYBOX_IMAGE
-from harness.postgres import PG_BIN
+from harness.dag_runs import rendered_fields
+from harness.postgres import PG_BIN, native_timescaledb_version
+from tsdb_ops.backup.selective_recovery import recovery_table_name
 
 pytestmark = pytest.mark.docker
 
@@ -51,7 +53,7 @@ def rig(pg15, docker_client, airflow_home, tmp_path_factory):
 @pytest.fixture
 def trigger(rig, monkeypatch, caplog):
     """Run a DAG with dag.test() (each run a minute after the last, so file names differ): state, task states, and
-    the log lines of its tasks."""
+    the log lines of its tasks; the run itself is kept as ``rig.last_run``."""
     from airflow.dag_processing.dagbag import DagBag
 
     def run(dag_id: str, conf: dict, **overrides) -> tuple[str, dict[str, str], str]:
@@ -62,6 +64,7 @@ def trigger(rig, monkeypatch, caplog):
             dag = DagBag(str(Path(__file__).resolve().parents[2] / "dags")).dags[dag_id]
             dag_run = dag.test(run_after=NOW + timedelta(hours=1, minutes=rig.runs), logical_date=None, run_conf=conf)
         states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+        rig.last_run = dag_run
         return str(dag_run.state), states, caplog.text
 
     return run
@@ -104,6 +107,17 @@ def test_restore_into_a_new_database_equals_the_backed_up_data(rig, trigger):
     assert safety_dumps(rig) == [], "nothing existed to be saved"
     assert f"Restored backup set 20260302 into {target}: 1 tables match the manifest" in [
         line.split("] ", 1)[1] for line in rig.backup_log()]
+    assert sql_statements(rig.last_run, "create_target_database") == [f'CREATE DATABASE "{target}"']
+    assert rendered_fields(rig.last_run, "prepare_timescaledb_restore")["database"] == target
+    if rig.cluster.timescale:
+        assert sql_statements(rig.last_run, "prepare_timescaledb_restore") == [
+            f'CREATE EXTENSION IF NOT EXISTS timescaledb VERSION "{native_timescaledb_version()}";',
+            "SELECT timescaledb_pre_restore();"]
+
+
+def sql_statements(dag_run, task_id: str) -> list[str]:
+    """The statements of a SQL step as the UI's Rendered Template tab shows them, without the file's comments."""
+    return [line for line in rendered_fields(dag_run, task_id)["sql"].splitlines() if not line.startswith("--")]
 
 
 def test_restore_over_an_existing_database_without_confirmation_is_refused_and_changes_nothing(rig, trigger):
@@ -135,6 +149,7 @@ def test_confirmed_restore_over_the_live_database_saves_it_first_and_restores_mo
     state, states, output = trigger("db_restore", conf)
 
     assert state == "success", states
+    assert states["create_target_database"] == "skipped", "the target exists: no CREATE DATABASE"
     assert table_checksums(rig.dsn) == rig.backed_up
     [safety] = safety_dumps(rig)
     assert safety == f"db/safety_{rig.dbname}_20260302T13{rig.runs:02d}00.backup"  # named by the run's run_after
@@ -187,6 +202,15 @@ def test_selective_recovery_restores_exactly_the_deleted_rows_and_a_second_run_i
     state, states, output = trigger("db_selective_recovery", {"export": export["manifest_file"], "dry_run": False})
     assert state == "success", states
     assert f"{deleted} rows inserted, {whole[0] - deleted} already present" in output
+    recovery_table = f'"public"."{recovery_table_name("market_data", NOW + timedelta(hours=1, minutes=rig.runs), "UTC")}"'
+    assert sql_statements(rig.last_run, "create_recovery_table") == [
+        f'CREATE TABLE IF NOT EXISTS {recovery_table} (LIKE "public"."market_data")']
+    insert = rendered_fields(rig.last_run, "insert_missing_rows")
+    assert 'INSERT INTO "public"."market_data"' in insert["sql"] and f"SELECT * FROM {recovery_table}" in insert["sql"]
+    assert 'WHERE "symbol" = %(symbol)s AND "timestamp" >= %(start)s AND "timestamp" < %(end)s' in insert["sql"]
+    assert (insert["parameters"]["symbol"], insert["parameters"]["start"]) == ("EURUSD", start.isoformat())
+    assert sql_statements(rig.last_run, "drop_recovery_table") == [f"DROP TABLE IF EXISTS {recovery_table}"]
+    assert "indisunique" in rendered_fields(rig.last_run, "read_unique_indexes")["sql"]
     assert slice_of(rig, "EURUSD", lost_from, lost_to) == lost and table_checksums(rig.dsn) == others
     assert recovery_tables(rig) == []
 

@@ -7,7 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from tsdb_ops.backup.commands import models_tar_script, parse_output, pg_dump_script, pg_restore_script
+from tsdb_ops.backup.commands import (
+    base_backup_fix,
+    models_tar_script,
+    parse_output,
+    pg_basebackup_script,
+    pg_dump_script,
+    pg_restore_script,
+)
 from tsdb_ops.backup.manifest import HypertableStats
 from tsdb_ops.backup.restore_steps import compare_tables
 
@@ -27,6 +34,32 @@ def test_models_script_tars_the_read_only_mount_and_lists_the_archive():
     script = models_tar_script(".models_20260301.tar.gz.partial")[2]
     assert "tar -czf /backup/.models_20260301.tar.gz.partial -C /models ." in script
     assert "tar -tzf /backup/.models_20260301.tar.gz.partial" in script
+
+
+
+def test_base_backup_script_writes_tar_gzip_with_streamed_wal_and_verifies_the_unpacked_tars():
+    script = pg_basebackup_script(".base_20260301.partial", "tsdb_ops db_nightly_backup 20260301")[2]
+    assert ("pg_basebackup --pgdata=/backup/.base_20260301.partial --format=tar --gzip --wal-method=stream "
+            "--manifest-checksums=SHA256 --checkpoint=fast '--label=tsdb_ops db_nightly_backup 20260301' "
+            "--no-password") in script
+    assert "tar -xzf /backup/.base_20260301.partial/base.tar.gz -C /tmp/base_backup_check\n" in script
+    assert "tar -xzf /backup/.base_20260301.partial/pg_wal.tar.gz -C /tmp/base_backup_check/pg_wal" in script
+    assert ("pg_verifybackup --manifest-path=/backup/.base_20260301.partial/backup_manifest /tmp/base_backup_check"
+            in script)
+    assert "rm -rf /backup/.base_20260301.partial" in script  # a failed run leaves no partial directory
+    assert "PGPASSWORD" not in script
+
+
+@pytest.mark.parametrize(("error", "names"), [
+    ('pg_basebackup: error: connection to server at "mt5_db" (172.18.0.2), port 5432 failed: FATAL:  no pg_hba.conf '
+     'entry for replication connection from host "172.18.0.5", user "backup", no encryption', ["pg_hba.conf", "backup"]),
+    ("pg_basebackup: error: could not connect: FATAL:  number of requested standby connections exceeds "
+     "max_wal_senders (currently 1)", ["max_wal_senders"]),
+    ("pg_basebackup: error: could not create directory: Permission denied", None),
+])
+def test_a_base_backup_error_about_the_server_says_what_to_change(error, names):
+    fix = base_backup_fix(error, "backup")
+    assert (fix is None) if names is None else all(name in fix for name in names)
 
 
 def test_restore_script_restores_serially_into_the_database_named_by_the_environment():

@@ -3,9 +3,11 @@
 Layers, lowest first; a module imports only from its own layer's shared modules or below:
   base     config, findings, files, logfiles, params
   reach    db, docker, timescale/
-  subjects maintenance/, backup/, monitor/, health/, alerts/  (never each other; the monitor reads backup manifests)
+  subjects maintenance/, backup/, monitor/, health/, alerts/, pitr/  (never each other; the monitor reads backup manifests)
   shell    dag_defaults, tasks/, ui/ (the ops page in the Airflow UI)
 Airflow is imported only by tasks/, alerts/, ui/, db, docker, and config (its runtime loading).
+The shell's tasks/ modules import the reach and subject layers inside their callables, never at module level:
+every DAG file imports them when it is parsed (budget: 50 ms a file, bench/bench_dag_parse.py).
 An SQL file lives in include/sql/<package>/ of the one package (or base module) that names it.
 """
 
@@ -24,7 +26,7 @@ SQL = ROOT / "include" / "sql"
 LAYERS = {
     "config": 0, "findings": 0, "files": 0, "logfiles": 0, "params": 0,
     "db": 1, "docker": 1, "timescale": 1,
-    "maintenance": 2, "backup": 2, "monitor": 2, "health": 2, "alerts": 2,
+    "maintenance": 2, "backup": 2, "monitor": 2, "health": 2, "alerts": 2, "pitr": 2,
     "dag_defaults": 3, "tasks": 3, "ui": 3,
 }
 ALLOWED_SIDEWAYS = {("monitor", "backup")}
@@ -75,6 +77,23 @@ def test_only_the_airflow_shell_imports_airflow(path):
     if _unit(path) in AIRFLOW_IMPORTERS:
         return
     assert not [n for n in _imports(path) if n == "airflow" or n.startswith("airflow.")], path
+
+
+TASK_MODULES = sorted((PACKAGE / "tasks").glob("*.py"))
+# The failure callback and the exception a task raises on findings already alerted: loaded by every DAG at parse
+# time, so the module imports what sends an alert only when a task failed.
+PARSE_TIME_MODULES = {"tsdb_ops.alerts.task_failure"}
+
+
+@pytest.mark.parametrize("path", TASK_MODULES, ids=lambda p: p.name)
+def test_the_shell_loads_subject_code_when_a_task_runs_not_when_a_dag_is_parsed(path):
+    tree = ast.parse(path.read_text())
+    eager = [
+        node.module for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tsdb_ops.")
+        and LAYERS.get(node.module.split(".")[1], 0) in (1, 2) and node.module not in PARSE_TIME_MODULES
+    ]
+    assert not eager, f"{path.name} imports {eager} at module level; import them inside the task or operator method"
 
 
 def _readers() -> dict[str, set[str]]:

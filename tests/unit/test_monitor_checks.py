@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -157,3 +158,27 @@ def test_dump_listing_gives_one_verdict_per_dump(lines, verdicts):
 def test_dump_listing_without_a_verdict_is_an_error_of_the_run_not_of_the_file():
     with pytest.raises(RuntimeError, match=r"no verdict for \['b.backup'\]"):
         parse_dump_listing(["OK a.backup 3", "sh: pg_restore: not found"], ["a.backup", "b.backup"])
+
+
+def with_base_backup(m: Manifest, size_bytes: int = 300_000_000, seconds: float = 90.0) -> Manifest:
+    base = Artefact("base_backup", f"base/base_{m.set_id}", size_bytes, "d" * 64, seconds, "ok", size_bytes * 3)
+    return replace(m, artefacts=[*m.artefacts, base])
+
+
+def test_the_base_backup_is_expected_only_while_physical_backup_is_enabled():
+    enabled = replace(CONFIG, physical_backup_enabled=True)
+    history = healthy_history()
+    assert checks.check_freshness(history, NOW, CONFIG) == []
+    assert keys(checks.check_freshness(history, NOW, enabled)) == [("backup.base_backup.missing", "critical")]
+    stale = [with_base_backup(m) for m in history[:-1]] + [history[-1]]  # the newest set has none
+    assert keys(checks.check_freshness(stale, NOW, enabled)) == [("backup.base_backup.stale", "critical")]
+    assert checks.check_freshness([with_base_backup(m) for m in history], NOW, enabled) == []
+
+
+def test_the_base_backup_has_the_database_minimum_and_its_own_trends_while_enabled():
+    enabled = replace(CONFIG, physical_backup_enabled=True)
+    history = [with_base_backup(m) for m in healthy_history()[:-1]] + [with_base_backup(manifest(0, hours_ago=1), 900_000)]
+    assert keys(checks.check_sizes(history, enabled)) == [("backup.base_backup.too_small", "critical")]
+    assert keys(checks.check_trends(history, enabled)) == [
+        ("backup.base_backup.shrinking", "warning"), ("backup.base_backup.size_change", "warning")]
+    assert checks.check_sizes(history, CONFIG) == checks.check_trends(history, CONFIG) == []

@@ -67,3 +67,29 @@ def test_a_temporary_file_still_being_written_is_not_listed_for_deletion_but_a_d
     os.utime(dead, (now - TEMPORARY_GRACE_SECONDS - 60,) * 2)
     _, temporary = list_backup_sets(tmp_path, now=now)
     assert temporary == ["db/.mt5_20260318.backup.partial"]
+
+
+def test_a_base_backup_directory_belongs_to_its_set_and_a_dead_partial_one_is_temporary(tmp_path):
+    """The physical base backup is a directory: listed with its set (retention deletes it whole), its partial
+    directory of a dead run is a temporary; one whose files are still being written is left alone."""
+    import os
+    import time
+
+    from tsdb_ops.backup.retention import TEMPORARY_GRACE_SECONDS, apply_retention, list_backup_sets
+
+    now = time.time()
+    old = now - TEMPORARY_GRACE_SECONDS - 60
+    base = tmp_path / "base"
+    for name in ("base_20260101", ".base_20260318.partial", ".base_20260319.partial"):
+        (base / name).mkdir(parents=True)
+        (base / name / "base.tar.gz").write_bytes(b"x")
+        os.utime(base / name / "base.tar.gz", (old, old))
+        os.utime(base / name, (old, old))
+    os.utime(base / ".base_20260319.partial" / "base.tar.gz", (now, now))  # pg_basebackup still writing
+    (base / "base_20260102").write_bytes(b"x")  # a file named like the directory artefact is not ours
+    sets, temporary = list_backup_sets(tmp_path, now=now)
+    assert sets == [BackupSet("20260101", False, ("base/base_20260101",))]
+    assert temporary == ["base/.base_20260318.partial"]
+    plan = plan_retention(sets, temporary, today=TODAY, retention_days=14, min_verified_sets=1)
+    assert apply_retention(tmp_path, plan) == ["base/base_20260101", "base/.base_20260318.partial"]
+    assert sorted(p.name for p in base.iterdir()) == [".base_20260319.partial", "base_20260102"]

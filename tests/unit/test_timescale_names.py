@@ -30,3 +30,11 @@ def test_names_are_quoted_so_case_and_keywords_survive():
     assert hypertable.params == {"hypertable": '"public"."Order"', "schema": "public", "table": "Order"}
     assert Chunk("_timescaledb_internal", "_hyper_1_2_chunk", None, None, False).regclass_text == (
         '"_timescaledb_internal"."_hyper_1_2_chunk"')
+
+
+def test_a_sql_steps_identifiers_are_quoted_into_its_text_and_its_values_left_to_bind_parameters():
+    from tsdb_ops.tasks.sql_steps import with_identifiers
+
+    text = "SELECT 1 FROM {hypertable} WHERE {symbol_column} = %(symbol)s AND format('%%I', x) = '{{}}'"
+    assert with_identifiers(text, {"hypertable": ["Trading", 'we"ird'], "symbol_column": "symbol"}) == (
+        """SELECT 1 FROM "Trading"."we""ird" WHERE "symbol" = %(symbol)s AND format('%%I', x) = '{}'""")

@@ -1,8 +1,6 @@
--- Create the database a backup set is restored into: the scratch database of the weekly test restore, or a
--- db_restore target that does not exist yet.
--- Guide: Database Backup Verification ("createdb mt5_trading_test") and Full Database Restore (which only restores
--- into the existing mt5_trading database).
--- Placeholder: {database}, composed with psycopg sql.Identifier after the name was validated (and, for the scratch
--- database, refused when it is the connection's own database). Autocommit. Not re-run blindly: a database that
--- exists already (an earlier try of the same run) fails with duplicate_database, which the caller accepts.
+-- Create the database a backup set is restored into when it does not exist yet (db_restore's target_database).
+-- Guide: Full Database Restore (which only restores into the existing mt5_trading database).
+-- Placeholder: {database}, composed with psycopg's sql.Identifier after the name was validated. Autocommit (CREATE
+-- DATABASE cannot run in a transaction). CREATE DATABASE has no IF NOT EXISTS: the step is skipped when the
+-- target existed at validation or exists by the time it runs (an earlier try of the step created it).
 CREATE DATABASE {database}

@@ -3,20 +3,21 @@
 Attached per task through ``default_args`` (dag_defaults), because DAG-level failure callbacks did not fire
 in Airflow 3.1-3.2 (apache/airflow#63374). Airflow calls it once, when the last try failed (a failed try that
 will be retried calls ``on_retry_callback`` instead), so each failed task gives one message per channel.
+
+Every DAG file imports this module when it is parsed, and a callback runs only when a task failed: the channels,
+messages and configuration are imported when a failure is sent, not at parse time (DAG parse budget: 50 ms).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from tsdb_ops.alerts.channels import ActiveChannels, deliver, find_active_channels, route
-from tsdb_ops.alerts.messages import Alert, task_failure_alert
-from tsdb_ops.alerts.redaction import redact
-from tsdb_ops.config import OpsConfig, load_config
-from tsdb_ops.logfiles import TASK_FAILURE_LOG, append_log_line
+if TYPE_CHECKING:
+    from tsdb_ops.alerts.messages import Alert
+    from tsdb_ops.config import OpsConfig
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ class AlertedFindingsError(AirflowFailException):
 
 
 def _config() -> OpsConfig:
+    from tsdb_ops.alerts.redaction import redact
+    from tsdb_ops.config import OpsConfig, load_config
+
     try:
         return load_config()
     except Exception as exc:  # a broken config must not silence the alert: fall back to the defaults
@@ -36,6 +40,8 @@ def _config() -> OpsConfig:
 
 def alert_from_context(context: dict[str, Any], config: OpsConfig) -> Alert:
     """The failure alert of the task instance in an Airflow task context."""
+    from tsdb_ops.alerts.messages import task_failure_alert
+
     ti = context["ti"]
     dag_run = context.get("dag_run")
     return task_failure_alert(
@@ -56,6 +62,10 @@ def notify_task_failure(context: dict[str, Any]) -> None:
     if isinstance(context.get("exception"), AlertedFindingsError):
         log.info("Task failed on findings already alerted (with repeat suppression): no task-failure alert")
         return
+    from tsdb_ops.alerts.channels import ActiveChannels, deliver, find_active_channels, route
+    from tsdb_ops.alerts.redaction import redact
+    from tsdb_ops.logfiles import TASK_FAILURE_LOG, append_log_line
+
     active = ActiveChannels({}, frozenset())
     try:
         config = _config()

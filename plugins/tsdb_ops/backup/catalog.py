@@ -1,4 +1,4 @@
-"""Catalog lookups of the recovery DAGs: databases, tables, their columns, time columns and unique indexes.
+"""Catalog lookups of the recovery DAGs: databases, tables, their columns and time columns.
 
 Every database or table name from a param is looked up here before it is composed (``sql.Identifier``) into a
 statement; a name the catalog does not know fails the validation with a message naming the param.
@@ -36,8 +36,3 @@ def resolve_param_table(conn: psycopg.Connection, name: str, param: str, default
     except TableError:
         raise ParamError(f"param {param}: there is no table {name!r} in database {conn.info.dbname!r}; check the name "
                          "(schema.table for a table outside the search_path)") from None
-
-
-def unique_indexes(conn: psycopg.Connection, table: Table) -> dict[str, list[str]]:
-    rows = conn.execute(read_sql("backup/unique_indexes.sql"), {"table": table.identifier.as_string(conn)}).fetchall()
-    return {name: list(columns) for name, columns in rows}

@@ -59,6 +59,46 @@ def models_tar_script(partial_name: str) -> list[str]:
     return ["sh", "-c", script]
 
 
+# Where the base backup's tars are unpacked for pg_verifybackup: inside the container, gone with it.
+BASE_BACKUP_CHECK_DIR = "/tmp/base_backup_check"
+
+
+def pg_basebackup_script(partial_name: str, label: str) -> list[str]:
+    """pg_basebackup of the whole cluster to the directory ``/backup/<partial_name>`` (tar, gzip, the WAL streamed
+    beside it, a backup_manifest with SHA256 checksums), then ``pg_verifybackup`` of it.
+
+    pg_verifybackup 15 reads plain-format backups only: the tars are unpacked into a scratch directory of the
+    container (base.tar.gz, and pg_wal.tar.gz into its pg_wal/), where it checks every file against backup_manifest
+    and parses the WAL the backup needs with pg_waldump. The connection comes from the PG* environment.
+    """
+    partial, check = f"{BACKUP_MOUNT}/{partial_name}", BASE_BACKUP_CHECK_DIR
+    backup = ["pg_basebackup", f"--pgdata={partial}", "--format=tar", "--gzip", "--wal-method=stream",
+              "--manifest-checksums=SHA256", "--checkpoint=fast", f"--label={label}", "--no-password"]
+    script = "\n".join([
+        "set -eu",
+        f"trap 'rc=$?; rm -rf {check}; [ $rc -eq 0 ] || rm -rf {shlex.quote(partial)}; exit $rc' EXIT",
+        shlex.join(backup),
+        f"mkdir -p {check}/pg_wal",
+        f"tar -xzf {shlex.quote(partial + '/base.tar.gz')} -C {check}",
+        f"tar -xzf {shlex.quote(partial + '/pg_wal.tar.gz')} -C {check}/pg_wal",
+        f"result=$(pg_verifybackup --manifest-path={shlex.quote(partial + '/backup_manifest')} {check})",
+        f'echo "{VERIFIED_PREFIX}pg_verifybackup of the unpacked tars: $result"',
+    ])
+    return ["sh", "-c", script]
+
+
+def base_backup_fix(error: str, role: str) -> str | None:
+    """What to change on the server for a pg_basebackup error that names a server setting, else None."""
+    if "pg_hba.conf entry for replication connection" in error:
+        return (f"allow replication connections of role {role} in the server's pg_hba.conf (a line "
+                f"'host replication {role} <address range of docker_network> scram-sha-256') and reload it "
+                "(SELECT pg_reload_conf())")
+    if "max_wal_senders" in error:
+        return ("raise max_wal_senders on the server (pg_basebackup --wal-method=stream takes 2 WAL senders while it "
+                "runs) and restart it")
+    return None
+
+
 def pg_restore_script(dump_name: str, *, clean: bool = False, single_transaction: bool = False) -> list[str]:
     """Serial pg_restore of ``/backup/<dump_name>`` into PGDATABASE (parallel restore breaks TimescaleDB).
 

@@ -1,4 +1,4 @@
-"""The database side of a backup: connecting with the Airflow connection, server facts, counts per table, jobs.
+"""The database side of a backup: server facts, counts per table, jobs, read in a session of ``db.db_session``.
 
 The counts and jobs recorded in the manifest are taken in the snapshot that pg_dump dumps (``--snapshot``), so the
 test restore can demand exact equality although the market-data feed keeps writing during the dump.
@@ -26,13 +26,18 @@ class DatabaseFacts:
     database_bytes: int
 
 
+DATABASE_FACTS_SQL = "backup/database_facts.sql"  # also the nightly pre-flight's SQL step
+
+
 def database_facts(conn: psycopg.Connection) -> DatabaseFacts:
-    row = conn.execute(read_sql("backup/database_facts.sql")).fetchone()
+    row = conn.execute(read_sql(DATABASE_FACTS_SQL)).fetchone()
     return DatabaseFacts(row[0], row[1], int(row[2]))
 
 
 def export_snapshot(conn: psycopg.Connection) -> str:
-    """Start a REPEATABLE READ transaction on ``conn`` (not autocommit) and export its snapshot for pg_dump."""
+    """Start a REPEATABLE READ transaction on ``conn`` (autocommit off; the caller ends it) and export its snapshot
+    for pg_dump."""
+    conn.autocommit = False
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     return conn.execute(read_sql("backup/export_snapshot.sql")).fetchone()[0]
 
@@ -88,3 +93,17 @@ def job_records(conn: psycopg.Connection) -> list[JobRecord]:
         for job_id, proc, hypertable, scheduled, _interval, next_start, infinite, _runs
         in conn.execute(read_sql("backup/dumped_jobs.sql")).fetchall()
     ]
+
+
+def base_backup_refusal(conn: psycopg.Connection) -> str | None:
+    """Why the physical base backup cannot be taken with this connection's role, with the fix; None when it can."""
+    role, can_replicate, tablespaces = conn.execute(read_sql("backup/base_backup_preconditions.sql")).fetchone()
+    quoted = sql.Identifier(role).as_string(conn)
+    if not can_replicate:
+        return (f"role {role} has no REPLICATION attribute, which pg_basebackup needs: run ALTER ROLE {quoted} "
+                "REPLICATION as a superuser (pg_hba.conf must also allow its replication connections), or set "
+                "physical_backup_enabled=false")
+    if tablespaces:
+        return (f"the cluster has user tablespaces {tablespaces}: the base backup's verification unpacks only the "
+                "default tablespace; set physical_backup_enabled=false")
+    return None

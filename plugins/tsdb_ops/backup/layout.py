@@ -1,7 +1,8 @@
 """Names and places of backup artefacts: set ids, final and partial file names, host paths for Docker mounts.
 
 An artefact is written as ``<dir>/.<final name>.partial`` and renamed to its final name only after it was
-complete and verified, so nothing that looks like a backup exists until it is one. See manifest.py for the layout.
+complete and verified, so nothing that looks like a backup exists until it is one; the physical base backup is a
+directory, written and renamed the same way. See manifest.py for the layout.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import pendulum
 
-from tsdb_ops.backup.manifest import KIND_DIRS, MANIFEST_DIR
+from tsdb_ops.backup.manifest import BASE_BACKUP, KIND_DIRS, MANIFEST_DIR
 
 PARTIAL_SUFFIX = ".partial"
 _SET_ID = r"(?P<set_id>\d{8})"
@@ -21,9 +22,11 @@ _FINAL_NAMES = {
     "database": re.compile(rf"^.+_{_SET_ID}\.backup$"),
     "models": re.compile(rf"^models_{_SET_ID}\.tar\.gz$"),
     "configs": re.compile(rf"^config_{_SET_ID}\.tar\.gz$"),
+    BASE_BACKUP: re.compile(rf"^base_{_SET_ID}$"),
     "manifest": re.compile(rf"^backup_{_SET_ID}\.json$"),
 }
 DIRS = {**KIND_DIRS, "manifest": MANIFEST_DIR}
+DIRECTORY_KINDS = frozenset({BASE_BACKUP})  # artefacts that are a directory of files
 
 
 def set_id_for(run_after: datetime, timezone: str) -> str:
@@ -37,6 +40,7 @@ def artefact_path(kind: str, set_id: str, database: str) -> str:
         "database": f"{database}_{set_id}.backup",
         "models": f"models_{set_id}.tar.gz",
         "configs": f"config_{set_id}.tar.gz",
+        BASE_BACKUP: f"base_{set_id}",
     }
     return f"{KIND_DIRS[kind]}/{names[kind]}"
 
@@ -80,5 +84,7 @@ def host_path(backup_root: str, backup_host_root: str, relative: str = "") -> st
 
 
 def ensure_dirs(backup_root: str) -> None:
-    for directory in DIRS.values():
-        (Path(backup_root) / directory).mkdir(parents=True, exist_ok=True)
+    """The directories of the artefacts every set has (base/ is made when a base backup is taken)."""
+    for kind, directory in DIRS.items():
+        if kind != BASE_BACKUP:
+            (Path(backup_root) / directory).mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from tsdb_ops.backup.database import database_facts
 from tsdb_ops.backup.manifest import ManifestError, list_manifest_paths, manifest_path, read_manifest
 from tsdb_ops.backup.restored_jobs import RESTART_GRACE, START_SPACING
 from tsdb_ops.config import OpsConfig, load_config
-from tsdb_ops.db import DatabaseLogin, database_login
+from tsdb_ops.db import database_login, db_session
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
 from tsdb_ops.params import ParamError, check_database_name, check_flag, check_set_id, text_param
 
@@ -178,12 +178,12 @@ def missing_confirmations(plan: RestorePlan, confirm_database: str, confirm_mode
     return missing
 
 
-def target_facts(login: DatabaseLogin, name: str) -> TargetFacts:
-    with login.connect() as conn:
+def target_facts(conn_id: str, name: str) -> TargetFacts:
+    with db_session(conn_id) as conn:
         state = database_state(conn, name)
     version = None
     if state.exists:
-        with login.connect(name) as conn:
+        with db_session(conn_id, name) as conn:
             version = database_facts(conn).timescaledb_version
     return TargetFacts(name, state, version)
 
@@ -194,12 +194,12 @@ def validate_restore_params(params: dict[str, Any], run_after: datetime,
     logged; raises ParamError on anything that stops the restore, also in a dry run. ``stack``: the stack's
     containers to stop (backup.stack.StackPlan.as_dict()), None when stop_stack is false."""
     config = load_config()
-    login = database_login(config.postgres_conn_id)
     dry_run = check_flag(params.get("dry_run"), "dry_run")
     restore_models = check_flag(params.get("restore_models"), "restore_models")
     clear_models = check_flag(params.get("clear_models_volume"), "clear_models_volume")
     set_id = check_set_id(params.get("set_id"))
-    target = check_database_name(text_param(params, "target_database") or login.dbname, "target_database")
+    target = check_database_name(text_param(params, "target_database") or database_login(config.postgres_conn_id).dbname,
+                                 "target_database")
     confirm_database, confirm_volume = text_param(params, "confirm_database"), text_param(params, "confirm_models_volume")
     if confirm_database and confirm_database != target:
         raise ParamError(f"param confirm_database={confirm_database!r} does not repeat the target database {target!r}")
@@ -207,7 +207,7 @@ def validate_restore_params(params: dict[str, Any], run_after: datetime,
         raise ParamError(f"param confirm_models_volume={confirm_volume!r} does not repeat the models volume "
                          f"{config.models_volume!r}")
     backup = select_backup_set(config.backup_root, set_id, restore_models)
-    facts = target_facts(login, target)
+    facts = target_facts(config.postgres_conn_id, target)
     safety = safety_dump_path(target, run_after, config.timezone)
     plan = plan_restore(backup, facts, backup_root=config.backup_root, safety_dump=safety,
                         scratch_database=config.restore_scratch_database, restore_models=restore_models,
@@ -224,33 +224,26 @@ def validate_restore_params(params: dict[str, Any], run_after: datetime,
     elif missing:
         raise ParamError(f"Refused: restoring over existing data needs {', '.join(missing)} (the dry run lists what it "
                          "replaces); nothing was changed")
+    preparation = restore_steps.plan_preparation(target, backup["timescaledb_version"], create=not facts.state.exists,
+                                                 dry_run=dry_run)
     return {
-        "dry_run": dry_run, "backup": backup, "target_database": target, "target_exists": facts.state.exists,
+        "dry_run": dry_run, "backup": backup, "target_exists": facts.state.exists,
         "safety_dump": safety if facts.state.exists else None, "restore_models": restore_models,
-        "clear_models_volume": clear_models, "plan": plan.steps, "stack": stack,
+        "clear_models_volume": clear_models, "plan": plan.steps, "stack": stack, **preparation,
     }
-
-
-def prepare_target_database(validated: dict[str, Any]) -> None:
-    """Create the target when it did not exist (with TimescaleDB at the dump's version); TimescaleDB restore mode."""
-    config = load_config()
-    restore_steps.prepare_database(database_login(config.postgres_conn_id), validated["target_database"],
-                                   validated["backup"]["timescaledb_version"], create=not validated["target_exists"])
 
 
 def end_timescaledb_restore(validated: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Unschedule the restored jobs and leave restore mode; their scheduled flags as the dump carried them."""
-    config = load_config()
-    return restore_steps.end_restore_mode(database_login(config.postgres_conn_id), validated["target_database"],
+    return restore_steps.end_restore_mode(load_config().postgres_conn_id, validated["target_database"],
                                           validated["backup"]["timescaledb_version"])
 
 
 def compare_restored_tables(config: OpsConfig, validated: dict[str, Any], dumped: list[dict[str, Any]] | None) -> dict[str, Any]:
     """Tables (rows, time ranges, chunks) and jobs of the restored database against the manifest; fails on any
     difference, leaving the restored jobs unscheduled."""
-    login = database_login(config.postgres_conn_id)
     backup, target = validated["backup"], validated["target_database"]
-    state, findings = restore_steps.verify_restored_database(login, target, config, backup, dumped)
+    state, findings = restore_steps.verify_restored_database(config.postgres_conn_id, target, config, backup, dumped)
     if findings:
         summary = "; ".join(f.message for f in findings)
         append_log_line(config, BACKUP_LOG, f"ERROR: Restore of backup set {backup['set_id']} into {target} differs "
@@ -272,7 +265,7 @@ def reschedule_restored_jobs(config: OpsConfig, validated: dict[str, Any],
     if not backup["timescaledb_version"]:
         log.info("Backup set %s has no TimescaleDB: no jobs to put back", backup["set_id"])
         return {"decisions": [], "problems": []}
-    plan = restore_steps.put_jobs_back(database_login(config.postgres_conn_id), target, backup, dumped)
+    plan = restore_steps.put_jobs_back(config.postgres_conn_id, target, backup, dumped)
     for line in plan.lines():
         log.info("%s", line)
     scheduled = sum(d.scheduled for d in plan.decisions)

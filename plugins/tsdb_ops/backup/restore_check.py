@@ -15,22 +15,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
-
 from tsdb_ops.backup import restore_steps
 from tsdb_ops.backup.artefacts import sha256_of
 from tsdb_ops.backup.manifest import ManifestError, list_manifest_paths, read_manifest
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.db import DatabaseLogin
-from tsdb_ops.files import read_sql, write_atomically
+from tsdb_ops.files import write_atomically
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
 
 
-def refuse_production_database(config: OpsConfig, login: DatabaseLogin) -> None:
-    if config.restore_scratch_database == login.dbname:
+def refuse_production_database(config: OpsConfig, production_database: str) -> None:
+    """Fail when restore_scratch_database names the connection's own database (``production_database``)."""
+    if config.restore_scratch_database == production_database:
         raise RuntimeError(
-            f"restore_scratch_database is {login.dbname!r}, the production database of {config.postgres_conn_id}: "
-            "the test restore would overwrite it. Set restore_scratch_database to a separate name"
+            f"restore_scratch_database is {production_database!r}, the production database of "
+            f"{config.postgres_conn_id}: the test restore would overwrite it. Set restore_scratch_database to a "
+            "separate name"
         )
 
 
@@ -54,24 +53,22 @@ def newest_verified_backup(backup_root: str) -> dict[str, Any]:
     raise RuntimeError(f"No verified backup set (manifest) under {backup_root}: run db_nightly_backup first")
 
 
-def drop_scratch_database(config: OpsConfig, login: DatabaseLogin) -> None:
-    refuse_production_database(config, login)
-    with login.connect(autocommit=True) as conn:
-        conn.execute(sql.SQL(read_sql("backup/drop_scratch_database.sql")).format(
-            database=sql.Identifier(config.restore_scratch_database)))
+def plan_test_restore(config: OpsConfig, production_database: str) -> dict[str, Any]:
+    """The newest verified set (restore_steps.restore_facts) with the plan of its restore into a fresh scratch
+    database (restore_steps.plan_preparation); refused when the scratch database is the production database, so
+    no step that drops or creates it ever names that one."""
+    refuse_production_database(config, production_database)
+    backup = newest_verified_backup(config.backup_root)
+    return {**backup, **restore_steps.plan_preparation(config.restore_scratch_database, backup["timescaledb_version"],
+                                                       create=True)}
 
 
-def create_scratch_database(config: OpsConfig, login: DatabaseLogin, timescaledb_version: str | None) -> None:
-    """A fresh scratch database (a leftover of an earlier run is dropped first), ready for pg_restore."""
-    drop_scratch_database(config, login)
-    restore_steps.prepare_database(login, config.restore_scratch_database, timescaledb_version, create=True)
-
-
-def verify_restored_database(config: OpsConfig, login: DatabaseLogin, backup: dict[str, Any],
+def verify_restored_database(config: OpsConfig, backup: dict[str, Any],
                              dumped: list[dict[str, Any]] | None) -> dict[str, Any]:
     """Compare the scratch database with the manifest (tables and jobs), write the report and the log line; fail on
     any finding. ``dumped``: the jobs' scheduled flags as restored, from restore_steps.end_restore_mode."""
-    state, findings = restore_steps.verify_restored_database(login, config.restore_scratch_database, config, backup, dumped)
+    state, findings = restore_steps.verify_restored_database(config.postgres_conn_id, config.restore_scratch_database,
+                                                             config, backup, dumped)
     report = {
         "set_id": backup["set_id"], "manifest": backup["manifest"], "dump": backup["dump_path"],
         "scratch_database": config.restore_scratch_database, "ok": not findings,

@@ -1,7 +1,10 @@
 """TimescaleDB's restore procedure, written once: db_restore_verification (scratch database) and db_restore use it.
 
-1. :func:`prepare_database`: ``CREATE DATABASE`` when needed, ``CREATE EXTENSION timescaledb`` at the dump's
-   version, ``timescaledb_pre_restore()`` (restore mode: the database's scheduler is stopped).
+1. Prepare the database, as SQL steps of the DAGs (the UI shows the statements that ran): ``CREATE DATABASE``
+   (CREATE_DATABASE_SQL; the scratch database: CREATE_SCRATCH_DATABASE_SQL, a leftover dropped first), then in it
+   ``CREATE EXTENSION timescaledb`` at the dump's version and ``timescaledb_pre_restore()`` in one transaction
+   (PREPARE_TIMESCALEDB_RESTORE_SQL: restore mode, the database's scheduler is stopped). :func:`plan_preparation`
+   decides which of them a restore runs.
 2. pg_restore, serially, in the pg_client_image container (parallel restore breaks TimescaleDB).
 3. :func:`end_restore_mode`: in one transaction, unschedule every restored job (keeping the scheduled flag the
    dump carried) and ``timescaledb_post_restore()``. The scheduler post_restore starts waits for that transaction,
@@ -11,7 +14,9 @@
 5. db_restore only, after 4 passed: :func:`put_jobs_back` (restored_jobs.plan_job_schedules). The verification drops
    its scratch database with the jobs never run.
 
-A backup set without TimescaleDB skips the TimescaleDB steps.
+A backup set without TimescaleDB skips the TimescaleDB steps. Steps 3 to 5 stay Python: each is a decision in one
+transaction or snapshot (restore mode or not and where the job table lives; the tables to count, whose names are
+read from the catalog; when each job starts again).
 """
 
 from __future__ import annotations
@@ -28,11 +33,20 @@ from tsdb_ops.backup.database import table_stats
 from tsdb_ops.backup.manifest import HypertableStats, JobRecord, Manifest
 from tsdb_ops.backup.restored_jobs import JobPlan, RestoredJob, compare_jobs, plan_job_schedules
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.db import DatabaseLogin
+from tsdb_ops.db import db_session
 from tsdb_ops.files import read_sql
 from tsdb_ops.findings import Finding
 
 log = logging.getLogger(__name__)
+
+# The SQL steps that prepare a database for pg_restore, in order (the DAGs run them as SQLExecuteQueryOperators).
+CREATE_DATABASE = "create_database"
+PREPARE_TIMESCALEDB_RESTORE = "prepare_timescaledb_restore"
+CREATE_DATABASE_SQL = "backup/create_database.sql"   # db_restore's target, when it does not exist
+PREPARE_TIMESCALEDB_RESTORE_SQL = "backup/prepare_timescaledb_restore.sql"
+# The weekly test restore's scratch database: dropped (if left over) and created, and dropped at the end.
+CREATE_SCRATCH_DATABASE_SQL = "backup/create_scratch_database.sql"
+DROP_SCRATCH_DATABASE_SQL = "backup/drop_scratch_database.sql"
 
 
 def restore_facts(manifest: Manifest, path: str | Path) -> dict[str, Any]:
@@ -53,27 +67,25 @@ def recorded_jobs(backup: dict[str, Any]) -> list[JobRecord] | None:
     return None if backup["jobs"] is None else [JobRecord(**j) for j in backup["jobs"]]
 
 
-def _execute(login: DatabaseLogin, dbname: str, statement: sql.Composable) -> None:
-    with login.connect(dbname, autocommit=True) as conn:
-        conn.execute(statement)
+def plan_preparation(database: str, timescaledb_version: str | None, *, create: bool,
+                     dry_run: bool = False) -> dict[str, Any]:
+    """What the preparation's SQL steps need from the task that planned the restore (pure): ``target_database``,
+    the names they compose (``identifiers``: the database, the dump's TimescaleDB version) and why a step does not
+    run (``skip``, by step; a step not named runs). The caller has checked that ``database`` may be written."""
+    skip = {}
+    if not create:
+        skip[CREATE_DATABASE] = f"database {database} exists: not created"
+    if not timescaledb_version:
+        skip[PREPARE_TIMESCALEDB_RESTORE] = "the backup set has no TimescaleDB: no extension, no restore mode"
+    if dry_run:
+        skip = {CREATE_DATABASE: f"dry run: CREATE DATABASE {database} not done",
+                PREPARE_TIMESCALEDB_RESTORE: f"dry run: TimescaleDB restore mode of {database} not entered"}
+    # Without TimescaleDB the version step is skipped before it runs; "" only fills its placeholder.
+    return {"target_database": database, "identifiers": {"database": database, "version": timescaledb_version or ""},
+            "skip": skip}
 
 
-def prepare_database(login: DatabaseLogin, dbname: str, timescaledb_version: str | None, *, create: bool) -> None:
-    """Create ``dbname`` (``create``; one an earlier try of the run created is taken as it is), install TimescaleDB at
-    the dump's version and enter restore mode. The caller has checked that ``dbname`` may be written."""
-    if create:
-        try:
-            _execute(login, login.dbname, sql.SQL(read_sql("backup/create_database.sql")).format(database=sql.Identifier(dbname)))
-        except psycopg.errors.DuplicateDatabase:
-            log.info("Database %s exists already (created by an earlier try of this run)", dbname)
-    if timescaledb_version:
-        create_extension = sql.SQL(read_sql("backup/create_timescaledb_extension.sql"))
-        _execute(login, dbname, create_extension.format(version=sql.Literal(timescaledb_version)))
-        _execute(login, dbname, sql.SQL(read_sql("backup/timescaledb_pre_restore.sql")))
-    log.info("Database %s is ready for pg_restore%s", dbname, " (TimescaleDB restore mode)" if timescaledb_version else "")
-
-
-def end_restore_mode(login: DatabaseLogin, dbname: str, timescaledb_version: str | None) -> list[dict[str, Any]] | None:
+def end_restore_mode(conn_id: str, dbname: str, timescaledb_version: str | None) -> list[dict[str, Any]] | None:
     """Unschedule every restored job and leave restore mode, in one transaction; the jobs' scheduled flags as the
     dump carried them (``[{"job_id", "dumped_scheduled"}]``).
 
@@ -82,7 +94,7 @@ def end_restore_mode(login: DatabaseLogin, dbname: str, timescaledb_version: str
     """
     if not timescaledb_version:
         return None
-    with login.connect(dbname) as conn:
+    with db_session(conn_id, dbname) as conn, conn.transaction():
         restoring = conn.execute(read_sql("backup/restore_mode.sql")).fetchone()[0]
         found = conn.execute(read_sql("backup/job_catalog_table.sql")).fetchone()
         if found is None:
@@ -119,9 +131,9 @@ class RestoredState:
 def read_restored_state(conn: psycopg.Connection, config: OpsConfig, timescaledb: bool) -> RestoredState:
     """Tables and jobs of the restored database, in one REPEATABLE READ snapshot (``conn`` has no open transaction)."""
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    tables = table_stats(conn, config, timescaledb)
-    jobs = restored_jobs(conn) if timescaledb else []
-    conn.rollback()
+    with conn.transaction():
+        tables = table_stats(conn, config, timescaledb)
+        jobs = restored_jobs(conn) if timescaledb else []
     return RestoredState(tables, jobs)
 
 
@@ -157,11 +169,11 @@ def _describe(stats: HypertableStats, chunks: bool) -> str:
     return f"{text}, {stats.chunks} chunks ({stats.compressed_chunks} compressed)" if chunks else text
 
 
-def verify_restored_database(login: DatabaseLogin, dbname: str, config: OpsConfig, backup: dict[str, Any],
+def verify_restored_database(conn_id: str, dbname: str, config: OpsConfig, backup: dict[str, Any],
                              dumped: list[dict[str, Any]] | None) -> tuple[RestoredState, list[Finding]]:
     """The restored database against its manifest: tables and jobs (see compare_tables, restored_jobs.compare_jobs)."""
     timescaledb = bool(backup["timescaledb_version"])
-    with login.connect(dbname) as conn:
+    with db_session(conn_id, dbname) as conn:
         state = read_restored_state(conn, config, timescaledb)
     findings = compare_tables([HypertableStats(**h) for h in backup["hypertables"]], state.tables)
     if timescaledb:
@@ -169,9 +181,9 @@ def verify_restored_database(login: DatabaseLogin, dbname: str, config: OpsConfi
     return state, findings
 
 
-def put_jobs_back(login: DatabaseLogin, dbname: str, backup: dict[str, Any], dumped: list[dict[str, Any]] | None) -> JobPlan:
+def put_jobs_back(conn_id: str, dbname: str, backup: dict[str, Any], dumped: list[dict[str, Any]] | None) -> JobPlan:
     """After the verification: each restored job back on its schedule as the plan decides, in one transaction."""
-    with login.connect(dbname) as conn:
+    with db_session(conn_id, dbname) as conn, conn.transaction():
         now = conn.execute(read_sql("backup/database_now.sql")).fetchone()[0]
         jobs = restored_jobs(conn)
         plan = plan_job_schedules(recorded_jobs(backup), jobs, dumped_flags(dumped), now)

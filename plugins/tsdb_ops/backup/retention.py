@@ -3,8 +3,8 @@
 Guide (Automated Backup Script): ``find "$BACKUP_DIR" -type f -mtime +14 -delete``. That deletes the only
 backups left when backups stopped two weeks ago, and anything else under the directory. Here: only files named
 like our artefacts, by the set id in their name; a set older than ``backup_retention_days`` is deleted unless it
-is one of the newest ``backup_min_verified_sets`` verified sets (so the newest verified set always stays); leftover
-temporary files of dead runs are deleted
+is one of the newest ``backup_min_verified_sets`` verified sets (so the newest verified set always stays), its
+physical base backup directory with it; leftover temporary files (and partial directories) of dead runs are deleted
 (never one still being written). Retention runs last and only when every other task of the run succeeded.
 """
 
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tsdb_ops.backup.layout import DIRS, is_temporary, parse_backup_file
+from tsdb_ops.backup.artefacts import delete_path
+from tsdb_ops.backup.layout import DIRECTORY_KINDS, DIRS, is_temporary, parse_backup_file
 from tsdb_ops.backup.manifest import ManifestError, manifest_path, read_manifest
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 class BackupSet:
     set_id: str
     verified: bool             # its manifest exists and is readable
-    files: tuple[str, ...]     # relative to backup_root, the manifest included
+    files: tuple[str, ...]     # relative to backup_root, the manifest included (a base backup: its directory)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ def plan_retention(
 TEMPORARY_GRACE_SECONDS = 3600
 
 
+def _last_written(entry: Path) -> float:
+    """mtime of a file; of a partial directory, of the newest of it and its files (pg_basebackup writes flat)."""
+    if entry.is_dir():
+        return max([entry.stat().st_mtime, *(child.stat().st_mtime for child in entry.iterdir())])
+    return entry.stat().st_mtime
+
+
 def list_backup_sets(backup_root: str | Path, now: float | None = None) -> tuple[list[BackupSet], list[str]]:
     """The backup sets under ``backup_root`` and the temporary files of dead runs lying there (paths relative to
     it): temporary files modified within ``TEMPORARY_GRACE_SECONDS`` of ``now`` are still being written."""
@@ -80,10 +88,10 @@ def list_backup_sets(backup_root: str | Path, now: float | None = None) -> tuple
             continue
         for entry in (root / directory).iterdir():
             relative = f"{directory}/{entry.name}"
-            if entry.is_file() and is_temporary(entry.name):
-                if now - entry.stat().st_mtime > TEMPORARY_GRACE_SECONDS:
+            if is_temporary(entry.name):
+                if now - _last_written(entry) > TEMPORARY_GRACE_SECONDS:
                     temporary.append(relative)
-            elif entry.is_file() and (parsed := parse_backup_file(relative)):
+            elif (parsed := parse_backup_file(relative)) and entry.is_dir() == (parsed.kind in DIRECTORY_KINDS):
                 files[parsed.set_id].append(relative)
     sets = []
     for set_id, paths in files.items():
@@ -97,9 +105,9 @@ def list_backup_sets(backup_root: str | Path, now: float | None = None) -> tuple
 
 
 def apply_retention(backup_root: str | Path, plan: RetentionPlan) -> list[str]:
-    """Delete the planned files; returns what was deleted."""
+    """Delete the planned files (and base backup directories); returns what was deleted."""
     deleted = []
     for relative in plan.delete:
-        (Path(backup_root) / relative).unlink(missing_ok=True)
+        delete_path(Path(backup_root) / relative)
         deleted.append(relative)
     return deleted

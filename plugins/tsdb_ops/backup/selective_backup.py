@@ -19,7 +19,7 @@ import pendulum
 from tsdb_ops.backup.catalog import database_state, resolve_param_table
 from tsdb_ops.backup.exports import export_paths, write_range_export
 from tsdb_ops.config import OpsConfig, identifier, load_config
-from tsdb_ops.db import database_login
+from tsdb_ops.db import database_login, db_session
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
 from tsdb_ops.params import (
     EXPORT_DIR,
@@ -66,18 +66,18 @@ def _time_range_export(conn, params: dict[str, Any], run_after: datetime, config
 def validate_selective_backup_params(params: dict[str, Any], run_after: datetime) -> dict[str, Any]:
     """Every param checked (names in the catalog, the range parsed), the files to write logged."""
     config = load_config()
-    login = database_login(config.postgres_conn_id)
     dry_run = check_flag(params.get("dry_run"), "dry_run")
     mode = params.get("mode")
     if mode not in MODES:
         raise ParamError(f"param mode={mode!r} must be one of {list(MODES)}")
-    database = check_database_name(text_param(params, "database") or login.dbname, "database")
-    with login.connect() as conn:
+    database = check_database_name(text_param(params, "database") or database_login(config.postgres_conn_id).dbname,
+                                   "database")
+    with db_session(config.postgres_conn_id) as conn:
         if not database_state(conn, database).exists:
             raise ParamError(f"param database={database!r}: there is no such database; check the name")
     exports: list[dict[str, Any]] = []
     plain: list[Table] = []
-    with login.connect(database) as conn:
+    with db_session(config.postgres_conn_id, database) as conn:
         if mode == "time_range":
             exports.append(_time_range_export(conn, params, run_after, config))
         else:
@@ -112,10 +112,9 @@ def validate_selective_backup_params(params: dict[str, Any], run_after: datetime
 def export_time_ranges(validated: dict[str, Any]) -> list[dict[str, Any]]:
     """Write the planned exports (data file, then manifest); a re-run of the same run rewrites the same files."""
     config = load_config()
-    login = database_login(config.postgres_conn_id)
     written = []
     for export in validated["exports"]:
-        with login.connect(validated["database"], prepare_threshold=None) as conn:
+        with db_session(config.postgres_conn_id, validated["database"]) as conn:
             manifest = write_range_export(
                 conn, config.backup_root, data_file=export["data_file"], manifest_file=export["manifest_file"],
                 table=export["table"], columns=export["columns"], time_column=export["time_column"],

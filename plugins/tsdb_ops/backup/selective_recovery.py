@@ -18,10 +18,10 @@ from typing import Any
 
 import pendulum
 
-from tsdb_ops.backup.catalog import resolve_param_table, unique_indexes
+from tsdb_ops.backup.catalog import resolve_param_table
 from tsdb_ops.backup.exports import ExportManifest, compose_sql, copy_export_into, newest_export, read_export
 from tsdb_ops.config import load_config
-from tsdb_ops.db import database_login
+from tsdb_ops.db import db_session
 from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
 from tsdb_ops.params import (
     ParamError,
@@ -36,6 +36,17 @@ from tsdb_ops.params import (
 )
 
 log = logging.getLogger(__name__)
+
+# The SQL steps of the recovery, run as SQLExecuteQueryOperators with the validation's identifiers and sql_params.
+UNIQUE_INDEXES_SQL = "backup/unique_indexes.sql"
+ROWS_PRESENT_SQL = "backup/count_rows_of_symbol.sql"
+CREATE_RECOVERY_TABLE_SQL = "backup/create_recovery_table.sql"
+INSERT_MISSING_ROWS_SQL = "backup/insert_missing_rows.sql"
+DROP_RECOVERY_TABLE_SQL = "backup/drop_recovery_table.sql"
+# The steps that change the database, each skipped in a dry run (by the run's validation, also when cleared alone).
+ACTING_STEPS = {"create_recovery_table": "create the recovery table", "insert_missing_rows": "insert the missing rows",
+                "drop_recovery_table": "drop the recovery table"}
+
 
 def recovery_table_name(table: str, run_after: datetime, timezone: str) -> str:
     """``<table>_recovery_<YYYYMMDDHHMMSS>`` (run time), within the 63-character identifier limit."""
@@ -75,14 +86,14 @@ def choose_symbol_and_range(export: ExportManifest, symbol_param: Any, start: An
 
 
 def validate_selective_recovery_params(params: dict[str, Any], run_after: datetime) -> dict[str, Any]:
-    """Every param checked (the export against its manifest, the table in the catalog, symbol and range), the
-    plan logged with the rows the target holds now."""
+    """Every param checked (the export against its manifest, the table in the catalog, symbol and range); what the
+    recovery's SQL steps need: their ``identifiers`` (tables and columns, composed by psycopg's sql.Identifier),
+    their bind parameters (``sql_params``) and, in a dry run, the acting steps to ``skip``."""
     config = load_config()
-    login = database_login(config.postgres_conn_id)
     dry_run = check_flag(params.get("dry_run"), "dry_run")
     export_file = check_export_path(params.get("export"))
     symbol_param = optional_symbol(params.get("symbol"))
-    with login.connect(prepare_threshold=None) as conn:
+    with db_session(config.postgres_conn_id) as conn:
         if export_file is None:
             hypertable = resolve_param_table(conn, check_table_name(config.hypertable, "hypertable"), "export",
                                              config.time_column)
@@ -96,56 +107,52 @@ def validate_selective_recovery_params(params: dict[str, Any], run_after: dateti
             raise ParamError(f"export {export_file} does not fit {table.qualified} any more: {'; '.join(problems)}")
         if not table.has_column(config.symbol_column):
             raise ParamError(f"{table.qualified} has no column {config.symbol_column!r} (symbol_column)")
-        indexes = unique_indexes(conn, table)
-        if not indexes:
-            raise ParamError(f"{table.qualified} has no unique index: ON CONFLICT DO NOTHING could not tell present rows "
-                             "from missing ones and would insert duplicates; create the unique index (e.g. "
-                             f"{config.reorder_index}) first")
-        present = conn.execute(compose_sql("count_rows_of_symbol", table=(table.schema, table.name),
-                                              time_column=export.time_column, symbol_column=config.symbol_column),
-                               {"symbol": symbol, **time_range.as_dict()}).fetchone()[0]
+        table_text = table.identifier.as_string(conn)
     recovery_table = recovery_table_name(table.name, run_after, config.timezone)
-    validated = {
+    log.info("Export %s: %d rows of %s (%s, %s), size and sha256 match its manifest", export_file, export.rows,
+             export.table, export.symbol or "every symbol", export.range or "every time")
+    return {
         "dry_run": dry_run, "export": export_file, "export_rows": export.rows, "table": [table.schema, table.name],
         "columns": export.column_names, "time_column": export.time_column, "symbol_column": config.symbol_column,
         "symbol": symbol, "range": time_range.as_dict(), "recovery_table": [table.schema, recovery_table],
-        "present_before": present,
+        "identifiers": {"table": [table.schema, table.name], "recovery_table": [table.schema, recovery_table],
+                        "time_column": export.time_column, "symbol_column": config.symbol_column},
+        "sql_params": {"table": table_text, "symbol": symbol, **time_range.as_dict()},
+        "skip": {step: f"dry run: {what} not done" for step, what in ACTING_STEPS.items()} if dry_run else {},
     }
-    log.info("Export %s: %d rows of %s (%s, %s), size and sha256 match its manifest", export_file, export.rows,
-             export.table, export.symbol or "every symbol", export.range or "every time")
-    log.info("%s now holds %d rows with %s = %r and %s <= %s < %s; unique indexes: %s", table.qualified, present,
-             config.symbol_column, symbol, time_range.start.isoformat(), export.time_column, time_range.end.isoformat(),
+
+
+def check_recovery_plan(validated: dict[str, Any], unique_indexes: list[dict[str, Any]],
+                        rows_present: list[dict[str, Any]]) -> dict[str, Any]:
+    """Judge what the SQL steps read (the table's unique indexes, the rows of the range it holds now) and log the
+    plan. Without a unique index ON CONFLICT DO NOTHING cannot tell present rows from missing ones."""
+    table = ".".join(validated["table"])
+    indexes = {row["index_name"]: list(row["index_columns"]) for row in unique_indexes}
+    if not indexes:
+        raise ParamError(f"{table} has no unique index: ON CONFLICT DO NOTHING could not tell present rows from missing "
+                         "ones and would insert duplicates; create the unique index (e.g. "
+                         f"{load_config().reorder_index}) first")
+    present = int(rows_present[0]["row_count"])
+    start, end = validated["range"]["start"], validated["range"]["end"]
+    recovery_table = ".".join(validated["recovery_table"])
+    log.info("%s now holds %d rows with %s = %r and %s <= %s < %s; unique indexes: %s", table, present,
+             validated["symbol_column"], validated["symbol"], start, validated["time_column"], end,
              ", ".join(f"{n} ({', '.join(c)})" for n, c in indexes.items()))
-    log.info("Plan 1: CREATE TABLE %s.%s (LIKE %s)", table.schema, recovery_table, table.qualified)
-    log.info("Plan 2: load the %d rows of the export into it (COPY FROM STDIN)", export.rows)
+    log.info("Plan 1: CREATE TABLE %s (LIKE %s)", recovery_table, table)
+    log.info("Plan 2: load the %d rows of the export into it (COPY FROM STDIN)", validated["export_rows"])
     log.info("Plan 3: INSERT INTO %s the rows of %r in that range it lacks, ON CONFLICT DO NOTHING; report the rows "
-             "inserted and already present", table.qualified, symbol)
-    log.info("Plan 4: DROP TABLE %s.%s (also when a step fails)", table.schema, recovery_table)
-    if dry_run:
+             "inserted and already present", table, validated["symbol"])
+    log.info("Plan 4: DROP TABLE %s (also when a step fails)", recovery_table)
+    if validated["dry_run"]:
         log.info("Dry run: nothing changed. Trigger again with dry_run=false, export=%s, symbol=%s, start=%s, end=%s to "
-                 "do exactly this", export_file, symbol, time_range.start.isoformat(), time_range.end.isoformat())
-    return validated
-
-
-def _session(validated: dict[str, Any], what: str):
-    """A session of the run's database; the acting tasks are skipped in a dry run by their shell (tasks/)."""
-    return database_login(load_config().postgres_conn_id).connect(prepare_threshold=None)
-
-
-def create_recovery_table(validated: dict[str, Any]) -> str:
-    with _session(validated, "recovery table not created") as conn:
-        names = {"recovery_table": tuple(validated["recovery_table"])}
-        conn.execute(compose_sql("drop_recovery_table", **names))
-        conn.execute(compose_sql("create_recovery_table", table=tuple(validated["table"]), **names))
-    name = ".".join(validated["recovery_table"])
-    log.info("Created %s", name)
-    return name
+                 "do exactly this", validated["export"], validated["symbol"], start, end)
+    return {"present_before": present, "unique_indexes": indexes}
 
 
 def load_export_into_recovery_table(validated: dict[str, Any]) -> int:
     config = load_config()
     export = read_export(config.backup_root, validated["export"])  # checked again: the file may have changed since
-    with _session(validated, "export not loaded") as conn:
+    with db_session(config.postgres_conn_id) as conn:
         recovery = tuple(validated["recovery_table"])
         conn.execute(compose_sql("truncate_recovery_table", recovery_table=recovery))
         rows = copy_export_into(conn, config.backup_root, export,
@@ -157,18 +164,10 @@ def load_export_into_recovery_table(validated: dict[str, Any]) -> int:
     return rows
 
 
-def insert_missing_rows(validated: dict[str, Any]) -> dict[str, Any]:
-    """Insert the missing rows in one statement; report inserted and already-present rows."""
-    parts = {"table": tuple(validated["table"]), "recovery_table": tuple(validated["recovery_table"]),
-             "columns": validated["columns"], "time_column": validated["time_column"],
-             "symbol_column": validated["symbol_column"]}
-    values = {"symbol": validated["symbol"], **validated["range"]}
-    with _session(validated, "rows not inserted") as conn:
-        with conn.transaction():
-            count = compose_sql("count_rows_of_symbol", table=parts["recovery_table"],
-                                   time_column=parts["time_column"], symbol_column=parts["symbol_column"])
-            candidates = conn.execute(count, values).fetchone()[0]
-            inserted = conn.execute(compose_sql("insert_missing_rows", **parts), values).rowcount
+def report_recovered_rows(validated: dict[str, Any], counts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The insert's counts (INSERT_MISSING_ROWS_SQL: the export's rows in the range, those inserted) as the run's
+    report, in the task log and backup.log."""
+    candidates, inserted = int(counts[0]["rows_in_export_range"]), int(counts[0]["inserted"])
     report = {"table": ".".join(validated["table"]), "symbol": validated["symbol"], **validated["range"],
               "rows_in_export_range": candidates, "inserted": inserted, "already_present": candidates - inserted}
     message = (f"Selective recovery of {report['table']} {validated['symbol']} [{report['start']}, {report['end']}) from "
@@ -176,12 +175,3 @@ def insert_missing_rows(validated: dict[str, Any]) -> dict[str, Any]:
     log.info(message)
     append_log_line(load_config(), BACKUP_LOG, message)
     return report
-
-
-def drop_recovery_table(validated: dict[str, Any]) -> None:
-    """Teardown: drop the run's recovery table, whatever happened before (nothing to do in a dry run)."""
-    if validated["dry_run"]:
-        return
-    with database_login(load_config().postgres_conn_id).connect(prepare_threshold=None, autocommit=True) as conn:
-        conn.execute(compose_sql("drop_recovery_table", recovery_table=tuple(validated["recovery_table"])))
-    log.info("Dropped %s", ".".join(validated["recovery_table"]))

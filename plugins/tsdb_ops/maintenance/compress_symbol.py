@@ -7,18 +7,20 @@ EURUSD data" therefore means "compress the chunks that hold EURUSD rows"; a chun
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 from tsdb_ops.config import OpsConfig
-from tsdb_ops.files import read_sql
 from tsdb_ops.maintenance.chunk_plan import describe_chunk
 from tsdb_ops.params import ParamError
-from tsdb_ops.timescale.chunks import Chunk, list_chunks
+from tsdb_ops.timescale.chunks import Chunk
 from tsdb_ops.timescale.table import Table
+
+# The DAG's SQL steps: whether the symbol has any row, and the old chunks with whether each holds one. Their table
+# and columns are identifiers (symbol_step_identifiers), composed by the SQL step with psycopg's sql.Identifier.
+SYMBOL_HAS_ROWS_SQL = "maintenance/symbol_has_rows.sql"
+OLD_CHUNKS_HOLDING_SYMBOL_SQL = "maintenance/old_chunks_holding_symbol.sql"
 
 
 @dataclass(frozen=True)
@@ -41,31 +43,26 @@ class SymbolChunkPlan:
                 "to_compress": [c.as_dict() for c in self.to_compress]}
 
 
-def _composed(name: str, hypertable: Table, config: OpsConfig) -> sql.Composed:
-    return sql.SQL(read_sql(f"maintenance/{name}.sql")).format(
-        hypertable=hypertable.identifier, symbol_column=sql.Identifier(config.symbol_column),
-        time_column=sql.Identifier(config.time_column))
+def symbol_step_identifiers(hypertable: Table, config: OpsConfig) -> dict[str, list[str]]:
+    """The identifiers of the two SQL files: the hypertable and its symbol and time columns."""
+    return {"hypertable": [hypertable.schema, hypertable.name], "symbol_column": [config.symbol_column],
+            "time_column": [config.time_column]}
 
 
-def require_symbol_rows(conn: psycopg.Connection, hypertable: Table, config: OpsConfig, symbol: str) -> None:
-    """Fail when no row of ``symbol`` exists: a misspelt symbol would otherwise select nothing in silence."""
-    if not conn.execute(_composed("symbol_has_rows", hypertable, config), {"symbol": symbol}).fetchone()[0]:
+def require_symbol_rows(rows: Sequence[Mapping[str, Any]], hypertable: str, symbol: str) -> None:
+    """Fail when SYMBOL_HAS_ROWS_SQL found no row of ``symbol``: a misspelt symbol would otherwise select nothing
+    in silence."""
+    if not rows[0]["symbol_has_rows"]:
         raise ParamError(f"param symbol={symbol!r}: {hypertable} holds no row of this symbol; check its spelling")
 
 
-def chunk_holds_symbol(conn: psycopg.Connection, hypertable: Table, config: OpsConfig, chunk: Chunk,
-                       symbol: str) -> bool:
-    row = conn.execute(_composed("chunk_holds_symbol", hypertable, config),
-                       {"symbol": symbol, "range_start": chunk.range_start, "range_end": chunk.range_end}).fetchone()
-    return bool(row[0])
-
-
-def plan_symbol_compression(conn: psycopg.Connection, hypertable: Table, config: OpsConfig, symbol: str,
-                            older_than_days: int) -> SymbolChunkPlan:
-    """Old uncompressed chunks (show_chunks(older_than)) split by whether their range holds a row of ``symbol``."""
-    old = list_chunks(conn, hypertable, older_than_days=older_than_days)
-    pending = [c for c in old if not c.is_compressed]
-    holding = [c for c in pending if chunk_holds_symbol(conn, hypertable, config, c, symbol)]
-    return SymbolChunkPlan(str(hypertable), symbol, older_than_days, holding,
+def plan_symbol_compression(hypertable: str, symbol: str, older_than_days: int,
+                            rows: Sequence[Mapping[str, Any]]) -> SymbolChunkPlan:
+    """The old chunks of OLD_CHUNKS_HOLDING_SYMBOL_SQL (TimescaleDB's show_chunks(older_than)) split into already
+    compressed, uncompressed holding a row of ``symbol``, and uncompressed without one."""
+    old = [(Chunk(r["chunk_schema"], r["chunk_name"], r["range_start"], r["range_end"], r["is_compressed"]),
+            r["holds_symbol"]) for r in rows]
+    pending = [(chunk, holds) for chunk, holds in old if not chunk.is_compressed]
+    return SymbolChunkPlan(hypertable, symbol, older_than_days, [c for c, holds in pending if holds],
                            already_compressed=len(old) - len(pending),
-                           without_symbol=[c for c in pending if c not in holding])
+                           without_symbol=[c for c, holds in pending if not holds])

@@ -100,19 +100,23 @@ def _distribution_rows(lines: list[DistributionLine], first: str) -> list[str]:
 
 
 def render_distribution(distribution: Distribution) -> list[str]:
-    """The data distribution section: per symbol (exact), per timeframe and per pair (labelled estimates)."""
+    """The data distribution section: per symbol, per timeframe and per pair, estimates labelled."""
     d = distribution
     lines = [
         "## Data distribution (TimescaleDB metadata)", "",
         f"{d.rows_from_metadata} rows known from the metadata of {d.batches_read} compressed batches "
         f"({d.compressed_chunks} of {d.chunks} chunks compressed), {d.rows_read} rows not compressed counted "
-        "one by one; no compressed value was read.", "",
-        "Rows, oldest and newest per symbol are exact: compression is segmented by symbol and every compressed "
-        "batch keeps its row count and time range. Timeframe is not a segmentby column, so inside compressed "
-        "chunks rows per timeframe are estimated (\"est.\"): the bloom filters on the timeframe column (where "
-        "the chunk has them) rule timeframes out, and the rows are shared over those left in the proportions "
-        "of the exactly counted recent rows. An oldest/newest marked \"bound\" is the edge of a compressed "
-        "batch that may hold the timeframe. Bytes are each chunk's size now shared out by rows (est.).", "",
+        f"exactly, {d.rows_estimated} rows of uncompressed chunks estimated; no compressed value was read.", "",
+        "Rows, oldest and newest per symbol are exact in compressed chunks: compression is segmented by symbol "
+        "and every compressed batch keeps its row count and time range. Timeframe is not a segmentby column, so "
+        "inside compressed chunks rows per timeframe are estimated (\"est.\"): the bloom filters on the timeframe "
+        "column (where the chunk has them) rule timeframes out, and the rows are shared over those left in the "
+        "proportions of the recent rows. In a large uncompressed chunk the series with few bars (H1, D1) are "
+        "counted in its index and the others estimated (\"est.\") from their bars' grid and PostgreSQL's row "
+        "count of the chunk, which they must match within 1 % (else the chunk is counted row by row); the newest "
+        "of every series is exact. An oldest/newest marked \"bound\" is the edge of a compressed batch that may "
+        "hold the timeframe, or where its symbol's counted series start in an uncompressed chunk. Bytes are each "
+        "chunk's size now shared out by rows (est.).", "",
         "### Per symbol", "",
         "| symbol | rows | compressed rows | oldest | newest | bytes |", "|---|---:|---:|---|---|---:|",
         *_distribution_rows(d.by_symbol, "symbol"), "",

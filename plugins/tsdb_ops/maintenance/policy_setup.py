@@ -1,6 +1,8 @@
 """Policy setup (guide: TimescaleDB Policies): read the actual settings, plan the changes, apply them on request.
 
-The plan is a pure function of the desired and the actual state, so a dry run shows exactly what apply does.
+The actual state is read by three SQL files (compression settings, unique indexes, policy jobs), run as the DAG's
+SQL steps, and the plan is a pure function of the desired and the actual state, so a dry run shows exactly what
+apply does.
 A missing policy (retention can delete the reorder job with the chunks it processed) is planned as an add.
 Every policy that is added or rescheduled gets a staggered first start (``staggered_starts``): background jobs
 that start at the same moment can deadlock each other (40P01) and leave chunks uncompressed, and ``alter_job``
@@ -9,23 +11,27 @@ without ``next_start`` leaves a never-run job at ``-infinity`` (due at once).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.files import read_sql
 from tsdb_ops.timescale.chunks import database_now
-from tsdb_ops.timescale.jobs import find_policy_jobs
+from tsdb_ops.timescale.jobs import POLICY_JOBS_SQL, policy_job_params, policy_kind
 from tsdb_ops.timescale.table import Table, quote_identifier
 
 # Actions the plan may contain, in the order apply runs them (compression must be enabled before its policy).
 ACTIONS = ("set_compression", "remove_compression_policy", "add_compression_policy", "remove_retention_policy",
            "add_retention_policy", "remove_reorder_policy", "add_reorder_policy", "set_schedule")
+REMOVE_POLICY_SQL = {"remove_compression_policy": "maintenance/remove_compression_policy.sql",
+                     "remove_retention_policy": "maintenance/remove_retention_policy.sql",
+                     "remove_reorder_policy": "maintenance/remove_reorder_policy.sql"}
 
 
 @dataclass(frozen=True)
@@ -152,21 +158,60 @@ def compression_advice(desired: DesiredPolicies, unique_index_columns: dict[str,
     return advice
 
 
+# The actual state, read by the DAG's SQL steps (bind parameters: POLICY_JOBS_SQL's, policy_job_params).
+COMPRESSION_SETTINGS_SQL = "maintenance/compression_settings.sql"
+UNIQUE_INDEX_COLUMNS_SQL = "maintenance/unique_index_columns.sql"
+STATE_SQL = (COMPRESSION_SETTINGS_SQL, UNIQUE_INDEX_COLUMNS_SQL, POLICY_JOBS_SQL)
+
+
+def actual_policies_from_rows(settings: Sequence[Mapping[str, Any]], indexes: Sequence[Mapping[str, Any]],
+                              jobs: Sequence[Mapping[str, Any]]) -> ActualPolicies:
+    """The actual state from the rows of the STATE_SQL files, read by column name; the oldest job of a kind counts
+    (the server converted each job's schedule to hours and its age to days)."""
+    setting = settings[0]
+    found: dict[str, ActualJob] = {}
+    for job in jobs:
+        found.setdefault(policy_kind(job["proc_name"]) or job["proc_name"],
+                         ActualJob(job["job_id"], job["schedule_hours"] or 0.0, job["age_days"], job["index_name"]))
+    return ActualPolicies(bool(setting["compression_enabled"]), tuple(setting["segmentby"] or ()),
+                          tuple(setting["orderby"] or ()), found,
+                          {row["index_name"]: tuple(row["columns"]) for row in indexes})
+
+
 def read_actual_policies(conn: psycopg.Connection, hypertable: Table) -> ActualPolicies:
-    with conn.transaction():
-        enabled, segmentby, orderby = conn.execute(
-            read_sql("maintenance/compression_settings.sql"), hypertable.params).fetchone()
-        index_rows = conn.execute(read_sql("maintenance/unique_index_columns.sql"), hypertable.params).fetchall()
-        jobs: dict[str, ActualJob] = {}
-        for job in find_policy_jobs(conn, hypertable):
-            age = job.config.get("compress_after", job.config.get("drop_after"))
-            age_days = None
-            if isinstance(age, str):
-                age_days = float(conn.execute(read_sql("maintenance/interval_days.sql"), {"interval": age}).fetchone()[0])
-            schedule = (job.schedule_interval or timedelta()).total_seconds() / 3600
-            jobs.setdefault(job.kind, ActualJob(job.job_id, schedule, age_days, job.config.get("index_name")))
-    return ActualPolicies(bool(enabled), tuple(segmentby or ()), tuple(orderby or ()), jobs,
-                          {name: tuple(columns) for name, columns in index_rows})
+    """The STATE_SQL files in one transaction (after apply, to verify what it did)."""
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        rows = [cur.execute(read_sql(name), policy_job_params(hypertable)).fetchall() for name in STATE_SQL]
+    return actual_policies_from_rows(*rows)
+
+
+@dataclass(frozen=True)
+class PolicyDrift:
+    """The changes that make the database match the configuration, and TimescaleDB's advice (never applied)."""
+
+    hypertable: str
+    changes: list[PolicyChange]
+    advice: list[str]
+
+    def lines(self) -> list[str]:
+        head = f"Policy drift of {self.hypertable}: {len(self.changes)} change(s)" + (":" if self.changes else " (none)")
+        return [head, *(f"  {c.line()}" for c in self.changes), *(f"Advice: {line}" for line in self.advice)]
+
+    def dry_run_line(self) -> str:
+        return "Dry run: nothing changed (trigger with apply=true to apply)" if self.changes else "Nothing to change"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"hypertable": self.hypertable, "drift": [c.line() for c in self.changes], "advice": self.advice,
+                "changes": [asdict(c) for c in self.changes]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PolicyDrift:
+        return cls(data["hypertable"], [PolicyChange(**c) for c in data["changes"]], list(data["advice"]))
+
+
+def policy_drift(config: OpsConfig, actual: ActualPolicies, hypertable: str) -> PolicyDrift:
+    desired = DesiredPolicies.from_config(config)
+    return PolicyDrift(hypertable, plan_policy_changes(desired, actual), compression_advice(desired, actual.unique_index_columns))
 
 
 def apply_change(conn: psycopg.Connection, hypertable: Table, desired: DesiredPolicies, change: PolicyChange,
@@ -196,9 +241,8 @@ def apply_change(conn: psycopg.Connection, hypertable: Table, desired: DesiredPo
             conn.execute(read_sql("maintenance/add_retention_policy.sql"), {**params, "days": desired.retention_days})
         elif change.action == "add_reorder_policy":
             conn.execute(read_sql("maintenance/add_reorder_policy.sql"), {**params, "index_name": desired.reorder_index})
-        elif change.action.startswith("remove_"):
-            kind = change.action.removeprefix("remove_").removesuffix("_policy")
-            conn.execute(read_sql(f"maintenance/remove_{kind}_policy.sql"), params)
+        elif change.action in REMOVE_POLICY_SQL:
+            conn.execute(read_sql(REMOVE_POLICY_SQL[change.action]), params)
         elif change.action == "set_schedule":
             conn.execute(read_sql("maintenance/set_job_schedule.sql"), {"job_id": change.job_id, "hours": change.hours,
                                                                      "start": params["start"]})
@@ -206,25 +250,15 @@ def apply_change(conn: psycopg.Connection, hypertable: Table, desired: DesiredPo
             raise ValueError(f"unknown policy action {change.action!r}")
 
 
-def ensure_policies(conn: psycopg.Connection, hypertable: Table, config: OpsConfig, *, apply: bool,
-                    progress: Callable[[str], None]) -> dict[str, Any]:
-    """Show the drift; with ``apply`` make the database match the config and verify that no drift is left."""
+def apply_policy_changes(conn: psycopg.Connection, hypertable: Table, config: OpsConfig,
+                         changes: Sequence[PolicyChange], progress: Callable[[str], None]) -> dict[str, Any]:
+    """Apply the planned changes, each in its own transaction, then read the state again and apply what still
+    drifts (a newly added reorder policy gets its schedule in the second pass, by alter_job); fail if drift is
+    left. Returns the changes applied and TimescaleDB's warnings."""
     desired = DesiredPolicies.from_config(config)
-    actual = read_actual_policies(conn, hypertable)
-    changes = plan_policy_changes(desired, actual)
-    advice = compression_advice(desired, actual.unique_index_columns)
-    progress(f"Policy drift of {hypertable}: {len(changes)} change(s)" + (":" if changes else " (none)"))
-    for change in changes:
-        progress(f"  {change.line()}")
-    for line in advice:
-        progress(f"Advice: {line}")
-    result: dict[str, Any] = {"hypertable": str(hypertable), "drift": [c.line() for c in changes], "advice": advice,
-                              "applied": [], "notices": []}
-    if not apply:
-        progress("Dry run: nothing changed (trigger with apply=true to apply)" if changes else "Nothing to change")
-        return result
+    result: dict[str, Any] = {"applied": [], "notices": []}
     starts = staggered_starts(database_now(conn), desired)
-    for _ in range(2):  # a newly added reorder policy gets its schedule in the second pass (alter_job)
+    for _ in range(2):
         for change in changes:
             apply_change(conn, hypertable, desired, change, starts, result["notices"].append)
             result["applied"].append(change.line())
@@ -239,3 +273,4 @@ def ensure_policies(conn: psycopg.Connection, hypertable: Table, config: OpsConf
         raise RuntimeError(f"policies of {hypertable} still drift after apply: {[c.line() for c in changes]}")
     progress(f"Policies of {hypertable} match the configuration")
     return result
+

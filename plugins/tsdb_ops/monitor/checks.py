@@ -2,6 +2,7 @@
 
 Critical: stale, tiny, integrity, disk, consecutive failed runs, errors in backup.log.
 Warning: size change, shrinking, compression ratio, slow, suspiciously fast.
+Each per kind: the dump, models and configs, and the physical base backup while physical_backup_enabled.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import statistics
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tsdb_ops.backup.manifest import ARTEFACT_KINDS, Artefact, Manifest
+from tsdb_ops.backup.manifest import ARTEFACT_KINDS, BASE_BACKUP, Artefact, Manifest
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
 
@@ -22,7 +23,17 @@ PRESENT_ONLY_CHECKS = {
     "disk_usage": "the volume's usage now",
     "log_errors": "backup.log lines written since the previous check",
     "failed_runs": "the scheduled nightly runs before that hour, with the states they have now",
+    "pitr": "the WAL stream to Barman and Barman's catalogue now",
 }
+
+
+# Kinds that hold the database: each has the minimum size min_backup_size_bytes.
+DATABASE_KINDS = ("database", BASE_BACKUP)
+
+
+def expected_kinds(config: OpsConfig) -> tuple[str, ...]:
+    """The kinds every new set has: the physical base backup only while physical_backup_enabled."""
+    return (*ARTEFACT_KINDS, BASE_BACKUP) if config.physical_backup_enabled else ARTEFACT_KINDS
 
 
 def _mb(size: int) -> str:
@@ -42,7 +53,7 @@ def history(manifests: Sequence[Manifest], kind: str) -> list[tuple[Manifest, Ar
 def check_freshness(manifests: Sequence[Manifest], as_of: datetime, config: OpsConfig) -> list[Finding]:
     findings = []
     limit = timedelta(hours=config.max_backup_age_hours)
-    for kind in ARTEFACT_KINDS:
+    for kind in expected_kinds(config):
         series = history(manifests, kind)
         if not series:
             findings.append(Finding(f"backup.{kind}.missing", "critical", f"No verified {kind} backup exists",
@@ -60,16 +71,16 @@ def check_freshness(manifests: Sequence[Manifest], as_of: datetime, config: OpsC
 
 
 def check_sizes(manifests: Sequence[Manifest], config: OpsConfig) -> list[Finding]:
-    series = history(manifests, "database")
-    if not series:
-        return []
-    artefact = series[-1][1]
-    if artefact.size_bytes < config.min_backup_size_bytes:
-        return [Finding("backup.database.too_small", "critical",
-                        f"Newest database backup {artefact.path} is {_mb(artefact.size_bytes)}, below the "
-                        f"{_mb(config.min_backup_size_bytes)} minimum",
-                        {"path": artefact.path, "size_bytes": artefact.size_bytes})]
-    return []
+    findings = []
+    for kind in (k for k in expected_kinds(config) if k in DATABASE_KINDS):
+        series = history(manifests, kind)
+        artefact = series[-1][1] if series else None
+        if artefact and artefact.size_bytes < config.min_backup_size_bytes:
+            findings.append(Finding(f"backup.{kind}.too_small", "critical",
+                                    f"Newest {kind} backup {artefact.path} is {_mb(artefact.size_bytes)}, below the "
+                                    f"{_mb(config.min_backup_size_bytes)} minimum",
+                                    {"path": artefact.path, "size_bytes": artefact.size_bytes}))
+    return findings
 
 
 def backup_root_missing(path: str) -> Finding:
@@ -127,7 +138,7 @@ def _median(values: Sequence[float]) -> float | None:
 def check_trends(manifests: Sequence[Manifest], config: OpsConfig) -> list[Finding]:
     """Warnings comparing the newest backup of each kind with the previous one and the recent median."""
     findings = []
-    for kind in ARTEFACT_KINDS:
+    for kind in expected_kinds(config):
         series = history(manifests, kind)
         if len(series) < 2:
             continue

@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tsdb_ops.backup.manifest import ARTEFACT_KINDS, Manifest
+from tsdb_ops.backup.manifest import ARTEFACT_KINDS, BASE_BACKUP, Manifest
 from tsdb_ops.files import write_atomically
 
 DIR_SIZES_FILE = "backup_dir_sizes.json"
 DIR_SIZES_KEPT_DAYS = 90
+REPORTED_KINDS = (*ARTEFACT_KINDS, BASE_BACKUP)  # a kind no set has is left out
 
 
 def success_rate(outcomes: Sequence[str | None]) -> tuple[int, int, float | None]:
@@ -31,7 +32,7 @@ def success_rate(outcomes: Sequence[str | None]) -> tuple[int, int, float | None
 def kind_trends(manifests: Sequence[Manifest], window: int) -> list[dict]:
     """Per kind: newest size and duration against the median of the ``window`` sets before it."""
     rows = []
-    for kind in ARTEFACT_KINDS:
+    for kind in REPORTED_KINDS:
         series = [a for m in manifests if (a := m.artefact(kind))]
         if not series:
             continue
@@ -111,7 +112,7 @@ def write_chart(manifests: Sequence[Manifest], path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     figure, (sizes, durations) = plt.subplots(1, 2, figsize=(9, 3.2), dpi=100)
-    for kind in ARTEFACT_KINDS:
+    for kind in REPORTED_KINDS:
         points = [(m.set_id, a) for m in manifests if (a := m.artefact(kind))]
         if points:
             names = [p[0][4:] for p in points]  # MMDD

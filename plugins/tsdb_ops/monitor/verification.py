@@ -7,15 +7,23 @@ and a file in a bad state is re-hashed every run so a silent repair resolves its
 which files). A re-hash whose content equals the recorded one keeps the recorded verdict without listing the
 dump again: the verdict is a function of the bytes. Different content is verified in full.
 
-The record lives beside the backups (``.monitor_verified.json``, written atomically): per file its signature, its
-verdict, the sha256 of the content it judged and when it was last read. It only ever holds verdicts about the
-files themselves: when the dump reader cannot run (Docker down, image missing), the check fails and nothing of
-that run is recorded.
+A monitor run does it in three steps, three tasks of db_backup_monitor: :func:`hash_backups` (sizes and sha256
+against the manifests; it decides which dumps need listing), the listing (``pg_restore -l`` of those dumps, a
+DockerOperator: tasks.containers.ListDumpsOperator), and :func:`judge_backups` (the findings, the record).
+:func:`verify_backups` runs the three in one process with a lister function.
 
-Dumps are listed by ``pg_restore -l`` in a container of ``pg_client_image`` (network off, the db/ directory
-mounted read-only), one container for all new dumps: the Airflow image has no PostgreSQL client, and the image
-that wrote a dump is the one whose pg_restore surely reads it (an older local pg_restore would reject a newer
-dump's header as "unsupported version" and raise a false corruption alert).
+The record lives beside the backups (``.monitor_verified.json``, written atomically by the judgement only): per
+file its signature, its verdict, the sha256 of the content it judged and when it was last read. It only ever holds
+verdicts about the files themselves: when the dump reader cannot run (Docker down, image missing), the check fails
+and nothing of that run is recorded.
+
+Dumps are listed by ``pg_restore -l`` (LIST_DUMPS_SCRIPT) in a container of ``pg_client_image`` (network off, the
+db/ directory mounted read-only), one container for all new dumps: the Airflow image has no PostgreSQL client, and
+the image that wrote a dump is the one whose pg_restore surely reads it (an older local pg_restore would reject a
+newer dump's header as "unsupported version" and raise a false corruption alert).
+
+A physical base backup (a directory) is verified file by file against the manifest's list of its files: size and
+sha256 of each, its tars listed to their end, its backup_manifest parsed.
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tsdb_ops.backup.layout import host_path, parse_backup_file
+from tsdb_ops.backup.artefacts import PG_BACKUP_MANIFEST, read_pg_backup_manifest
+from tsdb_ops.backup.layout import parse_backup_file
 from tsdb_ops.backup.manifest import (
     KIND_DIRS,
     Artefact,
@@ -49,10 +58,11 @@ DUMP_MOUNT = "/backup/db"
 ORPHAN_GRACE_SECONDS = 3600
 DEFAULT_REHASH_DAYS = OpsConfig().monitor_rehash_days
 
-# Lists the dumps named as arguments: one "OK <name> <entries>" or "BAD <name> <last error line>" line each.
-_LIST_DUMPS = (
+# Lists the dumps (in DUMP_MOUNT) named as arguments: one "OK <name> <entries>" or "BAD <name> <last error line>"
+# line each (sh -c LIST_DUMPS_SCRIPT list_dumps <name>...).
+LIST_DUMPS_SCRIPT = (
     'for f in "$@"; do '
-    'if pg_restore --list "/backup/db/$f" > /tmp/toc 2> /tmp/err; then echo "OK $f $(grep -vc \'^;\' /tmp/toc)"; '
+    f'if pg_restore --list "{DUMP_MOUNT}/$f" > /tmp/toc 2> /tmp/err; then echo "OK $f $(grep -vc \'^;\' /tmp/toc)"; '
     'else echo "BAD $f $(tail -n 1 /tmp/err)"; fi; done'
 )
 
@@ -60,8 +70,40 @@ DumpLister = Callable[[Sequence[str]], dict[str, str | None]]
 
 
 @dataclass(frozen=True)
+class HashedBackups:
+    """What :func:`hash_backups` found, handed to the listing and the judgement (as_dict/from_dict through XCom).
+    Nothing of it is recorded before the judgement."""
+
+    now: float                          # epoch seconds of the run's schedule clock
+    read: dict[str, dict[str, Any]]     # files read this run: path -> {"signature", "problem", "sha256"}
+    gone: list[str]                     # recorded files that no manifest lists any more, or that are missing
+    to_list: list[str]                  # dumps read this run with a good size and hash: pg_restore -l decides
+    problems: list[Finding]             # unreadable manifests, files listed but missing
+    orphans: list[Finding]              # files no manifest references (orphan_artefacts)
+    files_checked: int
+    files_verified_now: int
+    files_rehashed: int
+    bytes_rehashed: int
+    rehash_budget_bytes: int
+    rehash_cycle_seconds: float
+
+    @property
+    def dump_names(self) -> list[str]:
+        """The dumps to list, as names in db/ (DUMP_MOUNT)."""
+        return [PurePosixPath(path).name for path in self.to_list]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {**data, "problems": [f.as_dict() for f in self.problems], "orphans": [f.as_dict() for f in self.orphans]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HashedBackups:
+        return cls(**{**data, "problems": [Finding.from_dict(f) for f in data["problems"]],
+                      "orphans": [Finding.from_dict(f) for f in data["orphans"]]})
+
+
+@dataclass(frozen=True)
 class Inventory:
-    manifests: list[Manifest]
     problems: list[Finding]     # unreadable manifests, missing files, size/hash mismatches, unreadable archives
     files_checked: int
     files_verified_now: int     # verdict computed this run: new, size/mtime changed, or content found changed
@@ -82,6 +124,15 @@ def tarball_problem(path: Path) -> str | None:
     return None
 
 
+def pg_backup_manifest_problem(path: Path) -> str | None:
+    """None when a base backup's backup_manifest reads as PostgreSQL's, else what is wrong."""
+    try:
+        read_pg_backup_manifest(path)
+    except ValueError as error:
+        return f"unreadable ({error})"
+    return None
+
+
 def parse_dump_listing(lines: Sequence[str], names: Sequence[str]) -> dict[str, str | None]:
     """Verdict per dump from the container's output; a dump the output does not mention is an error of the run."""
     verdicts: dict[str, str | None] = {}
@@ -96,44 +147,6 @@ def parse_dump_listing(lines: Sequence[str], names: Sequence[str]) -> dict[str, 
     if missing:
         raise RuntimeError(f"pg_restore -l gave no verdict for {missing}; output: {' | '.join(lines[-3:])}")
     return verdicts
-
-
-def container_dump_lister(config: OpsConfig) -> DumpLister:
-    """Lists dump names (files in db/) by ``pg_restore -l`` in one container of ``pg_client_image``."""
-
-    def list_dumps(names: Sequence[str]) -> dict[str, str | None]:
-        import docker
-        from docker.types import Mount
-
-        source = host_path(config.backup_root, config.backup_host_root, KIND_DIRS["database"])
-        try:
-            client = docker.DockerClient(base_url=config.docker_url, version="auto")
-        except docker.errors.DockerException as error:
-            raise RuntimeError(f"cannot reach the Docker engine at {config.docker_url} to run pg_restore -l ({error}); "
-                               "fix docker_url") from None
-        container = None
-        try:
-            container = client.containers.create(
-                config.pg_client_image, ["sh", "-c", _LIST_DUMPS, "list_dumps", *names], network_mode="none",
-                mounts=[Mount(target=DUMP_MOUNT, source=source, type="bind", read_only=True)],
-                labels={"tsdb_ops.task": "db_backup_monitor.check_integrity"},
-            )
-            container.start()
-            exit_code = container.wait(timeout=600).get("StatusCode")
-            lines = container.logs(stdout=True, stderr=False).decode(errors="replace").splitlines()
-            if exit_code:
-                tail = container.logs(stdout=False, stderr=True).decode(errors="replace").strip().splitlines()[-1:]
-                raise RuntimeError(f"pg_restore -l in image {config.pg_client_image} exited {exit_code}: {tail}")
-            return parse_dump_listing(lines, names)
-        except docker.errors.ImageNotFound:
-            raise RuntimeError(f"image {config.pg_client_image!r} is not on the Docker engine; pull it or fix "
-                               "pg_client_image") from None
-        finally:
-            if container is not None:
-                container.remove(force=True)
-            client.close()
-
-    return list_dumps
 
 
 def _load_state(root: Path) -> dict[str, Any]:
@@ -156,6 +169,8 @@ def _file_problem(path: Path, artefact: Artefact, content: str | None = None) ->
     actual = content or sha256_of(path)
     if actual != artefact.sha256:
         return f"sha256 {actual[:12]}... differs from the manifest's {artefact.sha256[:12]}...", actual
+    if path.name == PG_BACKUP_MANIFEST:  # of a physical base backup; its tars are tarballs
+        return pg_backup_manifest_problem(path), actual
     if artefact.kind != "database":
         return tarball_problem(path), actual
     return None, actual
@@ -182,16 +197,16 @@ def _hashed_at(entry: dict[str, Any] | None) -> float | None:
         return None
 
 
-def verify_backups(backup_root: str, list_dumps: DumpLister, *, verify_all: bool = False, now: float | None = None,
-                   rehash_days: float = DEFAULT_REHASH_DAYS,
-                   rehash_min_bytes: int = REHASH_MIN_BYTES_PER_RUN) -> Inventory:
-    """Read every manifest; verify each artefact new or changed since the last run, re-hash the ones the rolling
-    schedule and the bad states call for (``now``: epoch seconds, the schedule's clock); record the verdicts."""
+def hash_backups(backup_root: str, *, verify_all: bool = False, now: float | None = None,
+                 rehash_days: float = DEFAULT_REHASH_DAYS,
+                 rehash_min_bytes: int = REHASH_MIN_BYTES_PER_RUN) -> HashedBackups:
+    """Read every manifest; hash each artefact new or changed since the last run, and the ones the rolling schedule
+    and the bad states call for (``now``: epoch seconds, the schedule's clock); choose the dumps to list."""
     root = Path(backup_root)
     now = time.time() if now is None else now
     state = _load_state(root)
-    manifests: list[Manifest] = []
     problems: list[Finding] = []
+    manifests: list[Manifest] = []
     checked = 0
     present: dict[str, tuple[Artefact, list[Any], dict[str, Any] | None]] = {}
     facts: dict[str, FileFacts] = {}
@@ -203,7 +218,7 @@ def verify_backups(backup_root: str, list_dumps: DumpLister, *, verify_all: bool
                                     {"path": str(manifest_file.relative_to(root))}))
             continue
         manifests.append(manifest)
-        for artefact in manifest.artefacts:
+        for artefact in manifest.file_entries():  # a base backup: each of its files
             checked += 1
             try:
                 stat = (root / artefact.path).stat()
@@ -239,27 +254,42 @@ def verify_backups(backup_root: str, list_dumps: DumpLister, *, verify_all: bool
             verdicts[path] = _file_problem(root / path, artefact, content)
             verified.append(path)
     dumps = [path for path in verified if present[path][0].kind == "database" and verdicts[path][0] is None]
-    if dumps:
-        listed = list_dumps([PurePosixPath(path).name for path in dumps])
-        verdicts.update({path: (listed[PurePosixPath(path).name], verdicts[path][1]) for path in dumps})
+    read = {path: {"signature": present[path][1], "problem": problem, "sha256": content}
+            for path, (problem, content) in verdicts.items()}
+    return HashedBackups(now, read, sorted(set(state) - set(present)), dumps, problems,
+                         orphan_artefacts(root, manifests, now), checked, len(verified), rehashed, rehashed_bytes,
+                         plan.budget_bytes, plan.cycle_seconds)
 
-    stamp = datetime.fromtimestamp(now, UTC).isoformat()
-    new_state: dict[str, Any] = {}
-    for path, (_, signature, known) in present.items():
-        if path in verdicts:
-            problem, content = verdicts[path]
-            new_state[path] = {"signature": signature, "problem": problem, "sha256": content, "hashed_at": stamp}
-        else:
-            new_state[path] = known
+
+def judge_backups(backup_root: str, hashed: HashedBackups, listed: dict[str, str | None]) -> Inventory:
+    """The run's verdicts (``listed``: pg_restore -l's verdict per dump name of ``hashed.dump_names``) merged into the
+    record, which is written; the findings: every recorded problem, with the hash step's problems and orphans."""
+    root = Path(backup_root)
+    missing = [name for name in hashed.dump_names if name not in listed]
+    if missing:
+        raise RuntimeError(f"pg_restore -l gave no verdict for {missing}; nothing of this run is recorded")
+    stamp = datetime.fromtimestamp(hashed.now, UTC).isoformat()
+    state = _load_state(root)
+    new_state = {path: entry for path, entry in state.items() if path not in hashed.gone}
+    for path, entry in hashed.read.items():
+        problem = listed[PurePosixPath(path).name] if path in hashed.to_list else entry["problem"]
+        new_state[path] = {**entry, "problem": problem, "hashed_at": stamp}
+    problems = list(hashed.problems)
     for path, entry in sorted(new_state.items()):
         if entry["problem"]:
             problems.append(Finding(f"backup.integrity.{path}", "critical", f"Integrity check failed for {path}: "
                                     f"{entry['problem']}", {"path": path}))
-    problems += orphan_artefacts(root, manifests, now)
     if new_state != state:
         write_atomically(root / STATE_FILE, _state_bytes(new_state))
-    return Inventory(manifests, problems, checked, len(verified), rehashed, rehashed_bytes, plan.budget_bytes,
-                     plan.cycle_seconds)
+    return Inventory(problems + hashed.orphans, hashed.files_checked, hashed.files_verified_now, hashed.files_rehashed,
+                     hashed.bytes_rehashed, hashed.rehash_budget_bytes, hashed.rehash_cycle_seconds)
+
+
+def verify_backups(backup_root: str, list_dumps: DumpLister, **hashing: Any) -> Inventory:
+    """The three steps of a monitor run in one process (:func:`hash_backups` takes ``hashing``), ``list_dumps``
+    listing the dumps (what the DAG's ListDumpsOperator does in its own task)."""
+    hashed = hash_backups(backup_root, **hashing)
+    return judge_backups(backup_root, hashed, list_dumps(hashed.dump_names) if hashed.to_list else {})
 
 
 def orphan_artefacts(root: Path, manifests: list[Manifest], now: float) -> list[Finding]:

@@ -1,37 +1,37 @@
 """Every container step of the package as a ``DockerOperator``: pg_dump, pg_restore, the models volume, safety
-dumps and table dumps, in the configured client images, their mounts resolved by the host's engine.
+dumps and table dumps, the backup monitor's pg_restore -l, in the configured client images, their mounts resolved
+by the host's engine.
 
 Each operator is prepared at run time from the configuration (images, network, host paths) and logs its result
 to backup.log; the recovery operators act on the validated params of their run and skip in a dry run, also when
 cleared and re-run on their own.
-"""
 
+Every DAG file with a container step imports this module when it is parsed: an operator imports the subject code
+it runs on inside its methods, so parsing one DAG does not load every subject (DAG parse budget: 50 ms per file).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pendulum
 from airflow.providers.docker.exceptions import DockerContainerFailedException
 from airflow.providers.docker.operators.docker import DockerOperator
-from airflow.sdk.exceptions import AirflowSkipException
-from docker.errors import NotFound
-from docker.types import Mount
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
-from tsdb_ops.backup import commands
-from tsdb_ops.backup.artefacts import publish, sha256_of
-from tsdb_ops.backup.commands import BACKUP_MOUNT, MODELS_MOUNT, parse_output
-from tsdb_ops.backup.database import database_facts, export_snapshot, job_records, table_stats
-from tsdb_ops.backup.layout import artefact_path, ensure_dirs, host_path, partial_path, set_id_for
 from tsdb_ops.config import OpsConfig, load_config, parse_time_config
-from tsdb_ops.db import DatabaseLogin, database_login
-from tsdb_ops.files import write_atomically
-from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
+if TYPE_CHECKING:
+    from docker.types import Mount
+
+    from tsdb_ops.db import DatabaseLogin
+    from tsdb_ops.pitr import barman as pitr_barman
 
 TASK_LABEL = "tsdb_ops.task"
 
@@ -44,6 +44,8 @@ class BackupContainerOperator(DockerOperator):
 
     def _prepare(self, context: Any, config: OpsConfig, image: str) -> str:
         """Point the operator at the configured engine and image; returns the run's backup set id."""
+        from tsdb_ops.backup.layout import ensure_dirs, set_id_for
+
         set_id = set_id_for(context["dag_run"].run_after, config.timezone)
         self.docker_url = config.docker_url
         self.image = image
@@ -80,6 +82,16 @@ class DumpDatabaseOperator(BackupContainerOperator):
         super().__init__(image=parse_time_config().pg_client_image, **kwargs)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.artefacts import publish
+        from tsdb_ops.backup.commands import BACKUP_MOUNT, parse_output
+        from tsdb_ops.backup.database import database_facts, export_snapshot, job_records, table_stats
+        from tsdb_ops.backup.layout import artefact_path, host_path, partial_path
+        from tsdb_ops.db import database_login, db_session
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
         config = load_config()
         login = database_login(config.postgres_conn_id)
         set_id = self._prepare(context, config, config.pg_client_image)
@@ -88,7 +100,7 @@ class DumpDatabaseOperator(BackupContainerOperator):
         dump_dir = host_path(config.backup_root, config.backup_host_root, "db")
         self.mounts = [Mount(target=BACKUP_MOUNT, source=dump_dir, type="bind")]
         self._database_env(config, login, login.dbname)
-        with login.connect() as conn:
+        with db_session(config.postgres_conn_id) as conn:
             snapshot = export_snapshot(conn)
             facts = database_facts(conn)
             timescaledb = facts.timescaledb_version is not None
@@ -117,6 +129,15 @@ class ArchiveModelsVolumeOperator(BackupContainerOperator):
         super().__init__(image=parse_time_config().busybox_image, network_mode="none", **kwargs)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from docker.errors import NotFound
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.artefacts import publish
+        from tsdb_ops.backup.commands import BACKUP_MOUNT, MODELS_MOUNT, parse_output
+        from tsdb_ops.backup.layout import artefact_path, host_path, partial_path
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
         config = load_config()
         set_id = self._prepare(context, config, config.busybox_image)
         append_log_line(config, BACKUP_LOG, "Starting models backup...")
@@ -150,11 +171,17 @@ class RestoreDumpOperator(BackupContainerOperator):
         self.backup = backup  # output of the task that found the newest verified backup set
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.commands import BACKUP_MOUNT
+        from tsdb_ops.backup.layout import host_path
         from tsdb_ops.backup.restore_check import refuse_production_database
+        from tsdb_ops.db import database_login
 
         config = load_config()
         login = database_login(config.postgres_conn_id)
-        refuse_production_database(config, login)
+        refuse_production_database(config, login.dbname)
         self._prepare(context, config, config.pg_client_image)
         dump = PurePosixPath(self.backup["dump_path"])
         source = host_path(config.backup_root, config.backup_host_root, str(dump.parent))
@@ -186,6 +213,8 @@ class RecoveryContainerOperator(BackupContainerOperator):
         return config
 
     def _database(self, config: OpsConfig, dbname: str) -> None:
+        from tsdb_ops.db import database_login
+
         self._database_env(config, database_login(config.postgres_conn_id), dbname)
 
 
@@ -196,6 +225,14 @@ class WriteSafetyDumpOperator(RecoveryContainerOperator):
         super().__init__(image=parse_time_config().pg_client_image, **kwargs)
 
     def execute(self, context: Any) -> dict[str, Any] | None:
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.artefacts import publish, sha256_of
+        from tsdb_ops.backup.commands import BACKUP_MOUNT, parse_output
+        from tsdb_ops.backup.layout import host_path, partial_path
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
         config = self._start(context, "safety dump", "pg_client_image")
         final, target = self.validated["safety_dump"], self.validated["target_database"]
         if final is None:
@@ -223,6 +260,13 @@ class RestoreBackupOperator(RecoveryContainerOperator):
         super().__init__(image=parse_time_config().pg_client_image, **kwargs)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.commands import BACKUP_MOUNT
+        from tsdb_ops.backup.layout import host_path
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
         config = self._start(context, "pg_restore", "pg_client_image")
         backup, target = self.validated["backup"], self.validated["target_database"]
         dump = PurePosixPath(backup["dump_path"])
@@ -244,6 +288,13 @@ class RestoreModelsVolumeOperator(RecoveryContainerOperator):
         super().__init__(image=parse_time_config().busybox_image, network_mode="none", **kwargs)
 
     def execute(self, context: Any) -> str:
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.commands import BACKUP_MOUNT, MODELS_MOUNT, parse_output
+        from tsdb_ops.backup.layout import host_path
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
         if not self.validated["restore_models"]:
             raise AirflowSkipException("models volume not restored (restore_models=false)")
         config = self._start(context, "models restore", "busybox_image")
@@ -267,6 +318,16 @@ class DumpTablesOperator(RecoveryContainerOperator):
         super().__init__(image=parse_time_config().pg_client_image, **kwargs)
 
     def execute(self, context: Any) -> dict[str, Any] | None:
+        import pendulum
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.artefacts import publish
+        from tsdb_ops.backup.commands import BACKUP_MOUNT, parse_output
+        from tsdb_ops.backup.layout import host_path, partial_path
+        from tsdb_ops.files import write_atomically
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
         config = self._start(context, "pg_dump of the tables", "pg_client_image")
         final, tables = self.validated["tables_dump"], [tuple(t) for t in self.validated["plain_tables"]]
         if not tables:
@@ -288,3 +349,239 @@ class DumpTablesOperator(RecoveryContainerOperator):
                          json.dumps(manifest, indent=2).encode())
         append_log_line(config, BACKUP_LOG, f"Selective backup written: {final} ({artefact.size_bytes} bytes)")
         return manifest
+
+
+class TakeBaseBackupOperator(BackupContainerOperator):
+    """Physical base backup of the whole cluster (pg_basebackup -Ft -z, WAL streamed, SHA256 backup_manifest) in
+    ``pg_client_image``, verified by pg_verifybackup on the unpacked tars, published as ``base/base_<set id>/``;
+    skipped while physical_backup_enabled is false. Guide: "Physical backup"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(image=parse_time_config().pg_client_image, **kwargs)
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from docker.types import Mount
+
+        from tsdb_ops.backup import commands
+        from tsdb_ops.backup.artefacts import PG_BACKUP_MANIFEST, delete_path, publish, read_pg_backup_manifest
+        from tsdb_ops.backup.commands import BACKUP_MOUNT, parse_output
+        from tsdb_ops.backup.database import base_backup_refusal
+        from tsdb_ops.backup.layout import artefact_path, host_path, partial_path
+        from tsdb_ops.backup.manifest import BASE_BACKUP, KIND_DIRS
+        from tsdb_ops.db import database_login, db_session
+        from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
+        config = load_config()
+        if not config.physical_backup_enabled:
+            raise AirflowSkipException("physical_backup_enabled is false: no physical base backup")
+        login = database_login(config.postgres_conn_id)
+        set_id = self._prepare(context, config, config.pg_client_image)
+        with db_session(config.postgres_conn_id) as conn:
+            refusal = base_backup_refusal(conn)
+        if refusal:
+            raise RuntimeError(f"Physical base backup not taken: {refusal}")
+        append_log_line(config, BACKUP_LOG, "Starting physical base backup...")
+        final = artefact_path(BASE_BACKUP, set_id, "")
+        partial = Path(config.backup_root) / partial_path(final)
+        partial.parent.mkdir(exist_ok=True)
+        delete_path(partial)  # left by a killed attempt: pg_basebackup writes only into an empty directory
+        self.mounts = [Mount(target=BACKUP_MOUNT, type="bind",
+                             source=host_path(config.backup_root, config.backup_host_root, KIND_DIRS[BASE_BACKUP]))]
+        self._database_env(config, login, login.dbname)
+        self.command = commands.pg_basebackup_script(partial.name, f"tsdb_ops {self.dag_id} {set_id}")
+        try:
+            lines, seconds = self._run(context, "pg_basebackup")
+        except RuntimeError as error:
+            fix = commands.base_backup_fix(str(error), login.user)
+            raise RuntimeError(f"{error}. Fix: {fix}" if fix else str(error)) from None
+        contents = read_pg_backup_manifest(partial / PG_BACKUP_MANIFEST)
+        artefact = publish(
+            config.backup_root, BASE_BACKUP, final, duration_seconds=seconds, source_bytes=contents.data_bytes,
+            verification=f"{parse_output(lines)['verified']} ({contents.files} files by SHA256, WAL {contents.wal})",
+        )
+        append_log_line(config, BACKUP_LOG, f"Physical base backup written: {final} ({artefact.size_bytes} bytes, "
+                                            f"{seconds:.1f} s)")
+        return asdict(artefact)
+
+
+class BarmanOperator(DockerOperator):
+    """A container of ``barman_image`` on the database's network with Barman's catalogue mounted: it writes the
+    configuration and the 0600 .pgpass (from the private PGPASSWORD of ``pitr_conn_id``) into the catalogue, then
+    runs its Barman steps. Point-in-time recovery (db_pitr_setup, db_base_backup, db_pitr_verification,
+    db_point_in_time_restore)."""
+
+    template_fields = (*DockerOperator.template_fields, "upstream")
+
+    def __init__(self, *, upstream: Any = None, **kwargs: Any) -> None:
+        super().__init__(image=parse_time_config().barman_image, auto_remove="force", mount_tmp_dir=False, xcom_all=True,
+                         **kwargs)
+        self.upstream = upstream  # output of the run's planning task
+
+    def _barman(self, context: Any, what: str, steps: list[pitr_barman.BarmanStep], *, before: Sequence[str] = (),
+                mounts: Sequence[Mount] = ()) -> dict[str, pitr_barman.JsonResult]:
+        from tsdb_ops.db import database_login, role_password
+        from tsdb_ops.pitr import barman as pitr_barman
+        from tsdb_ops.pitr.engine import catalogue_mount
+
+        config = load_config()
+        login = database_login(config.postgres_conn_id)
+        self.docker_url, self.image, self.network_mode = config.docker_url, config.barman_image, config.docker_network
+        self.labels = {TASK_LABEL: f"{self.dag_id}.{self.task_id}"}
+        self.mounts = [catalogue_mount(config), *mounts]
+        self.environment = pitr_barman.BarmanServer.from_config(config, login.dbname).environment()
+        self._private_environment = {"PGPASSWORD": role_password(config.pitr_conn_id, config.pitr_replication_role)}
+        self.command = pitr_barman.barman_script(steps, before=before)
+        try:
+            lines = super().execute(context) or []
+        except DockerContainerFailedException as exc:
+            tail = " | ".join(line for line in (exc.logs or [])[-3:] if line)
+            raise RuntimeError(f"{what} failed in image {self.image}: {tail or exc}") from None
+        return pitr_barman.parse_json_steps(lines if isinstance(lines, list) else [lines])
+
+
+def _barman_messages(result: pitr_barman.JsonResult) -> str:
+    data = result.data if isinstance(result.data, dict) else {}
+    return " ".join(str(m) for key in ("_ERROR", "_EXCEPTION") for m in data.get(key, [])) or f"exit {result.exit_code}"
+
+
+class ConfigureBarmanOperator(BarmanOperator):
+    """db_pitr_setup: Barman's configuration and .pgpass into the catalogue, then ``barman check``; its failed checks
+    (the next task judges them). Skipped in a dry run."""
+
+    def execute(self, context: Any) -> dict[str, str]:
+        from tsdb_ops.pitr import barman as pitr_barman
+        from tsdb_ops.pitr import status as pitr_status
+
+        if self.upstream["dry_run"]:
+            raise AirflowSkipException("dry run: Barman's configuration not written")
+        server = load_config().pitr_server_name
+        results = self._barman(context, "barman check", [pitr_barman.BarmanStep(("check", server), "check")])
+        return pitr_status.failed_checks(results["check"].data, server)
+
+
+class CheckBarmanOperator(BarmanOperator):
+    """db_base_backup's first step: archive the WAL streamed so far (switch-wal), then ``barman check``; fails on any
+    failed check but those a backup fixes (no backup yet, an earlier backup failed)."""
+
+    def execute(self, context: Any) -> dict[str, str]:
+        from tsdb_ops.pitr import barman as pitr_barman
+        from tsdb_ops.pitr import status as pitr_status
+
+        server = load_config().pitr_server_name
+        results = self._barman(context, "barman check", [
+            pitr_barman.BarmanStep(("switch-wal", "--force", "--archive", "--archive-timeout", "120", server), "switch_wal"),
+            pitr_barman.BarmanStep(("check", server), "check")])
+        failed = pitr_status.failed_checks(results["check"].data, server)
+        blocking = {k: v for k, v in failed.items() if k not in pitr_status.FIXED_BY_A_BACKUP}
+        if blocking:
+            raise RuntimeError("barman check failed, no base backup taken: " + "; ".join(
+                f"{name}: {hint}" if hint else name for name, hint in blocking.items()))
+        return failed
+
+
+class BarmanBackupOperator(BarmanOperator):
+    """``barman backup --wait`` (pg_basebackup, then waits until the WAL the backup needs is archived), then
+    ``list-backups``: the new backup and the catalogue's backups after retention (RECOVERY WINDOW). Earlier failed
+    backups are deleted once this one succeeded."""
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from tsdb_ops.pitr import barman as pitr_barman
+        from tsdb_ops.pitr import status as pitr_status
+
+        server = load_config().pitr_server_name
+        results = self._barman(context, "barman backup", [
+            pitr_barman.BarmanStep(("backup", "--wait", "--wait-timeout", "600", server), "backup"),
+            pitr_barman.BarmanStep(("list-backups", server), "list_backups")])
+        backup = results["backup"]
+        if backup.exit_code or not isinstance(backup.data, dict) or "backup_id" not in backup.data:
+            raise RuntimeError(f"barman backup of server {server} failed: {_barman_messages(backup)}")
+        backups = pitr_status.base_backups(results["list_backups"].data, server)
+        [new] = [b for b in backups if b.backup_id == backup.data["backup_id"]]
+        if new.status != "DONE":
+            raise RuntimeError(f"barman backup {new.backup_id} ended in status {new.status}, not DONE")
+        failed = [b.backup_id for b in backups if b.status == "FAILED"]
+        if failed:  # kept for inspection until a backup succeeded; the monitor alerted on them meanwhile
+            self._barman(context, "barman delete of failed backups",
+                         [pitr_barman.BarmanStep(("delete", server, backup_id)) for backup_id in failed])
+            log.info("failed base backups deleted after this success: %s", failed)
+            backups = [b for b in backups if b.status != "FAILED"]
+        return {"backup": new.as_dict(), "backups": [b.as_dict() for b in backups],
+                "begin_wal": backup.data.get("begin_wal"), "end_wal": backup.data.get("end_wal")}
+
+
+class RecoverToTimeOperator(BarmanOperator):
+    """``barman recover --target-time`` into an empty Docker volume (created here) or host directory: the newest base
+    backup before the target and the WAL up to it, the partial segment included. ``upstream``: a dict with
+    ``target_time`` and ``volume`` or ``directory`` (and ``dry_run``)."""
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from docker.types import Mount
+
+        from tsdb_ops.pitr import barman as pitr_barman
+        from tsdb_ops.pitr import recovery as pitr_recovery
+
+        request = self.upstream
+        if request.get("dry_run"):
+            raise AirflowSkipException("dry run: nothing recovered")
+        config = load_config()
+        target_time = datetime.fromisoformat(request["target_time"])
+        if request.get("volume"):
+            self.docker_url = config.docker_url
+            self.cli.create_volume(request["volume"], labels={TASK_LABEL: f"{self.dag_id}.{self.task_id}"})
+            mount = Mount(target=pitr_barman.RECOVERY_MOUNT, source=request["volume"], type="volume")
+        else:
+            mount = Mount(target=pitr_barman.RECOVERY_MOUNT, source=request["directory"], type="bind")
+        started = time.monotonic()
+        results = self._barman(context, f"barman recover to {target_time.isoformat()}",
+                                  pitr_recovery.recover_steps(config.pitr_server_name, target_time),
+                                  before=pitr_recovery.PREPARE_TARGET, mounts=[mount])
+        seconds = time.monotonic() - started
+        switched = results.get("switch_wal")
+        log.info("WAL archived before the recovery: %s", "yes" if switched and not switched.exit_code
+                 else "no (the database did not answer: the streamed partial segment is used)")
+        return {**request, "recover_seconds": round(seconds, 1)}
+
+
+class ListDumpsOperator(BackupContainerOperator):
+    """The backup monitor's integrity listing: ``pg_restore -l`` of the dumps its hash step chose (new or changed
+    content with a good size and sha256), in one container of ``pg_client_image``, network off, db/ mounted
+    read-only; the verdict per dump name. No dump to list: no container. The image is never pulled here (a missing
+    one fails with what to fix), and nothing is created under backup_root (an unmounted volume must stay visible)."""
+
+    template_fields = (*DockerOperator.template_fields, "hashed")
+
+    def __init__(self, *, hashed: Any = None, **kwargs: Any) -> None:
+        super().__init__(image=parse_time_config().pg_client_image, network_mode="none", **kwargs)
+        self.hashed = hashed  # output of the hash step (monitor.verification.HashedBackups.as_dict())
+
+    def execute(self, context: Any) -> dict[str, str | None]:
+        from tsdb_ops.monitor.verification import HashedBackups
+
+        return self.list_dumps(HashedBackups.from_dict(self.hashed).dump_names, load_config(), context)
+
+    def list_dumps(self, names: Sequence[str], config: OpsConfig, context: Any = None) -> dict[str, str | None]:
+        """``pg_restore -l`` of ``names`` (files in db/): None for a dump that lists, else what is wrong with it."""
+        from docker.types import Mount
+
+        from tsdb_ops.backup.layout import host_path
+        from tsdb_ops.backup.manifest import KIND_DIRS
+        from tsdb_ops.monitor.verification import DUMP_MOUNT, LIST_DUMPS_SCRIPT, parse_dump_listing
+
+        if not names:
+            log.info("No dump is new or changed: pg_restore -l not needed")
+            return {}
+        self.docker_url, self.image = config.docker_url, config.pg_client_image
+        self.labels = {TASK_LABEL: "db_backup_monitor.list_dumps"}
+        try:
+            present = self.cli.images(name=self.image)
+        except AirflowException as error:
+            raise RuntimeError(f"cannot reach the Docker engine at {config.docker_url} to run pg_restore -l ({error}); "
+                               "fix docker_url") from None
+        if not present:
+            raise RuntimeError(f"image {self.image!r} is not on the Docker engine; pull it or fix pg_client_image")
+        self.mounts = [Mount(target=DUMP_MOUNT, source=host_path(config.backup_root, config.backup_host_root,
+                                                                 KIND_DIRS["database"]), type="bind", read_only=True)]
+        self.command = ["sh", "-c", LIST_DUMPS_SCRIPT, "list_dumps", *names]
+        lines, seconds = self._run(context, f"pg_restore -l of {len(names)} dump(s)")
+        log.info("pg_restore -l of %d dump(s) in %.1f s", len(names), seconds)
+        return parse_dump_listing(lines, names)

@@ -1,6 +1,7 @@
-"""db_compress_symbol's task bodies: validate the params, list the chunks holding the symbol, compress them.
+"""db_compress_symbol's task bodies: validate the params, plan from the SQL steps' rows, compress the chunks.
 
-Every line is also written to db_maintenance.log, prefixed with the DAG id.
+Whether the symbol has rows and which old chunks hold it are the DAG's SQL steps; every line is also written to
+db_maintenance.log, prefixed with the DAG id.
 """
 
 from __future__ import annotations
@@ -10,25 +11,22 @@ from typing import Any
 
 from tsdb_ops import params as p
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance.chunk_plan import (
-    compress_planned_chunks,
-    require_compression_enabled,
-    resolve_param_hypertable,
-)
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
-from tsdb_ops.timescale.chunks import Chunk
-from tsdb_ops.timescale.table import table_from_text
 
 
 def _say() -> Callable[[str], None]:
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+
     return maintenance_logger(load_config(), prefix="db_compress_symbol: ")
 
 
 @fail_fast_on_bad_params
 def validate_compress_symbol_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
-    from tsdb_ops.maintenance.compress_symbol import require_symbol_rows
+    """symbol, age in days, dry_run, the hypertable in the catalog with compression enabled; ``sql_params`` and
+    ``identifiers`` are what the SQL steps bind and compose."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import require_compression_enabled, resolve_param_hypertable
+    from tsdb_ops.maintenance.compress_symbol import symbol_step_identifiers
 
     params = params or {}
     config = load_config()
@@ -38,20 +36,23 @@ def validate_compress_symbol_params(params: dict[str, Any] | None = None) -> dic
     with db_session(config.postgres_conn_id) as conn:
         hypertable = resolve_param_hypertable(conn, params.get("hypertable"))
         require_compression_enabled(conn, hypertable)
-        require_symbol_rows(conn, hypertable, config, symbol)
     validated = {"hypertable": str(hypertable), "symbol": symbol, "older_than_days": days, "dry_run": dry_run}
     _say()(f"params valid: {validated}")
-    return validated
+    return {**validated, "sql_params": {**hypertable.params, "symbol": symbol, "older_than_days": days},
+            "identifiers": symbol_step_identifiers(hypertable, config)}
 
 
-def list_chunks_holding_symbol(validated: dict[str, Any]) -> dict[str, Any]:
-    from tsdb_ops.maintenance.compress_symbol import plan_symbol_compression
+@fail_fast_on_bad_params
+def list_chunks_holding_symbol(validated: dict[str, Any], symbol_rows: list[dict[str, Any]],
+                               chunk_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Judge the SQL steps' rows: fail when the symbol has no row at all (a misspelt symbol), else log exactly the
+    chunks a confirmed run compresses."""
+    from tsdb_ops.maintenance.compress_symbol import plan_symbol_compression, require_symbol_rows
 
-    config = load_config()
     say = _say()
-    with db_session(config.postgres_conn_id) as conn:
-        plan = plan_symbol_compression(conn, table_from_text(validated["hypertable"]), config,
-                                       validated["symbol"], validated["older_than_days"])
+    require_symbol_rows(symbol_rows, validated["hypertable"], validated["symbol"])
+    plan = plan_symbol_compression(validated["hypertable"], validated["symbol"], validated["older_than_days"],
+                                   chunk_rows)
     for line in plan.lines():
         say(line)
     say("Compressing a chunk compresses every symbol in its time range, not only " + validated["symbol"])
@@ -59,6 +60,12 @@ def list_chunks_holding_symbol(validated: dict[str, Any]) -> dict[str, Any]:
 
 
 def compress_listed_chunks(validated: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """A loop, one chunk per transaction (short locks, work kept on failure), so a Python task; skipped in a dry
+    run (checked here: clearing this task of a dry run does not make it act)."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import compress_planned_chunks
+    from tsdb_ops.timescale.chunks import Chunk
+
     config = load_config()
     say = _say()
     skip_if_dry_run(validated, say, f"compress the {len(plan['to_compress'])} chunks listed")

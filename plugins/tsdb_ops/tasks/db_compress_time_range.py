@@ -11,19 +11,12 @@ from typing import Any
 
 from tsdb_ops import params as p
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance.chunk_plan import (
-    compress_planned_chunks,
-    describe_chunk,
-    require_compression_enabled,
-    resolve_param_hypertable,
-)
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
-from tsdb_ops.timescale.distribution import chunks_from_rows
 
 
 def _say() -> Callable[[str], None]:
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+
     return maintenance_logger(load_config(), prefix="db_compress_time_range: ")
 
 
@@ -35,6 +28,9 @@ def _optional_time(value: Any, name: str, timezone: str) -> str | None:
 def validate_compress_time_range_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     """start/end as ISO dates or timestamps (empty: no bound), start before end, the hypertable in the catalog with
     compression enabled. The result is also the SQL step's bind parameters."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import require_compression_enabled, resolve_param_hypertable
+
     params = params or {}
     config = load_config()
     start = _optional_time(params.get("start"), "start", config.timezone)
@@ -54,6 +50,10 @@ def validate_compress_time_range_params(params: dict[str, Any] | None = None) ->
 
 def compress_listed_chunks(validated: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, Any]:
     """Log the chunks the SQL step listed; unless a dry run, compress exactly those, one per transaction."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import compress_planned_chunks, describe_chunk
+    from tsdb_ops.timescale.distribution import chunks_from_rows
+
     config = load_config()
     say = _say()
     chunks = chunks_from_rows(listed)

@@ -11,23 +11,19 @@ from typing import Any
 
 from tsdb_ops import params as p
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance.chunk_plan import (
-    compress_planned_chunks,
-    resolve_param_hypertable,
-)
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
-from tsdb_ops.timescale.chunks import Chunk
-from tsdb_ops.timescale.table import table_from_text
 
 
 def _say() -> Callable[[str], None]:
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+
     return maintenance_logger(load_config(), prefix="db_crash_recovery_check: ")
 
 
 @fail_fast_on_bad_params
 def validate_crash_recovery_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import resolve_param_hypertable
     from tsdb_ops.maintenance.crash_recovery import policy_compress_after_days
 
     params = params or {}
@@ -47,9 +43,11 @@ def validate_crash_recovery_params(params: dict[str, Any] | None = None) -> dict
 
 
 def check_job_stats(validated: dict[str, Any]) -> list[dict[str, Any]]:
+    from tsdb_ops.db import db_session
     from tsdb_ops.maintenance.job_control import job_line
     from tsdb_ops.timescale.chunks import database_now
     from tsdb_ops.timescale.jobs import find_policy_jobs, job_errors, job_findings, job_notes, job_stats
+    from tsdb_ops.timescale.table import table_from_text
 
     config = load_config()
     say = _say()
@@ -96,8 +94,10 @@ def check_chunk_health(validated: dict[str, Any], summary: list[dict[str, Any]],
 
 
 def list_uncompressed_chunks_past_policy(validated: dict[str, Any]) -> list[dict[str, Any]]:
+    from tsdb_ops.db import db_session
     from tsdb_ops.maintenance.chunk_plan import describe_chunk
     from tsdb_ops.timescale.chunks import list_chunks
+    from tsdb_ops.timescale.table import table_from_text
 
     config = load_config()
     say = _say()
@@ -113,6 +113,10 @@ def list_uncompressed_chunks_past_policy(validated: dict[str, Any]) -> list[dict
 
 
 def compress_chunks_past_policy(validated: dict[str, Any], plan: list[dict[str, Any]]) -> dict[str, Any]:
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import compress_planned_chunks
+    from tsdb_ops.timescale.chunks import Chunk
+
     config = load_config()
     say = _say()
     skip_if_dry_run(validated, say, f"compress the {len(plan)} chunks listed and hand off to db_weekly_maintenance")

@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.docker import docker_api
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.timescale.table import resolve_table, table_from_text
 
 
 def prune_docker_system() -> dict[str, Any]:
+    from tsdb_ops.docker import docker_api
     from tsdb_ops.maintenance.docker_prune import prune_docker
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 
     config = load_config()
     say = maintenance_logger(config)
@@ -30,7 +28,10 @@ def find_policy_jobs() -> dict[str, Any]:
     """The hypertable's retention and compression jobs (fails naming db_policy_setup when one is missing), with the
     chunks and clock before they run. One XCom per key (multiple outputs): each job's bind parameters for its
     ``CALL run_job`` step, and ``start`` for the judgement."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
     from tsdb_ops.maintenance.policy_run import prepare_policy_run
+    from tsdb_ops.timescale.table import resolve_table
 
     config = load_config()
     say = maintenance_logger(config)
@@ -45,7 +46,10 @@ def find_policy_jobs() -> dict[str, Any]:
 def check_chunks_after_policies(start: dict[str, Any]) -> dict[str, Any]:
     """Judge the jobs by the chunks (``CALL run_job`` does not update job_stats; scheduled runs have reported
     Failed although their work was committed): fail naming what is left."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
     from tsdb_ops.maintenance.policy_run import PolicyRunError, PolicyRunStart, judge_policy_run
+    from tsdb_ops.timescale.table import table_from_text
 
     config = load_config()
     say = maintenance_logger(config)

@@ -13,25 +13,20 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from tsdb_ops import params as p
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance.chunk_plan import (
-    compress_planned_chunks,
-    hypertable_names,
-    require_compression_enabled,
-    resolve_param_hypertable,
-)
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
-from tsdb_ops.timescale.chunks import Chunk
-from tsdb_ops.timescale.table import table_from_text
 
 
 def _say() -> Callable[[str], None]:
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+
     return maintenance_logger(load_config(), prefix="db_emergency_space_recovery: ")
 
 
 @fail_fast_on_bad_params
 def validate_space_recovery_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import hypertable_names, require_compression_enabled, resolve_param_hypertable
+
     params = params or {}
     config = load_config()
     validated: dict[str, Any] = {
@@ -70,7 +65,9 @@ def report_largest_uncompressed_chunks(validated: dict[str, Any], summary: list[
 
 
 def drop_listed_chunks(validated: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    from tsdb_ops.db import db_session
     from tsdb_ops.maintenance.space_recovery import drop_planned_chunks
+    from tsdb_ops.timescale.table import table_from_text
 
     config = load_config()
     say = _say()
@@ -83,6 +80,10 @@ def drop_listed_chunks(validated: dict[str, Any], plan: dict[str, Any]) -> list[
 
 
 def compress_largest_chunks(validated: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import compress_planned_chunks
+    from tsdb_ops.timescale.chunks import Chunk
+
     config = load_config()
     say = _say()
     skip_if_dry_run(validated, say, f"compress the {len(plan['to_compress'])} chunks listed")

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from tsdb_ops.alerts.task_failure import AlertedFindingsError
 from tsdb_ops.config import OpsConfig, load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.docker import docker_api
-from tsdb_ops.health import bloat, chunk_interval, compression, indexes, jobs, locks, queries
-from tsdb_ops.health.result import CheckResult
-from tsdb_ops.health.target import HealthTarget
-from tsdb_ops.health.target import resolve_health_target as resolve
-from tsdb_ops.logfiles import HEALTH_LOG, append_log_line
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from tsdb_ops.health.result import CheckResult
+    from tsdb_ops.health.target import HealthTarget
+
+    DatabaseCheck = Callable[[psycopg.Connection, HealthTarget, OpsConfig], CheckResult]
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,6 @@ CHECK_TASK_IDS = (
     "check_stack_containers",
 )
 
-DatabaseCheck = Callable[[psycopg.Connection, HealthTarget, OpsConfig], CheckResult]
-
 
 def _finish(result: CheckResult) -> dict[str, Any]:
     log.info("%s", result.summary())
@@ -47,6 +44,9 @@ def _finish(result: CheckResult) -> dict[str, Any]:
 
 def resolve_health_target() -> dict[str, Any]:
     """The server's capabilities and the configured table with its chunks: the statistics queries' parameters."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.health.target import resolve_health_target as resolve
+
     config = load_config()
     with db_session(config.postgres_conn_id) as conn:
         return resolve(conn, config.hypertable).as_dict()
@@ -55,41 +55,62 @@ def resolve_health_target() -> dict[str, Any]:
 def _database_check(check: DatabaseCheck, target: dict[str, Any]) -> dict[str, Any]:
     """A check whose query depends on what the server offers (TimescaleDB, pg_stat_statements): a decision before
     the SQL, so it stays a Python task and says in a note what it could not check."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.health.target import HealthTarget
+
     config = load_config()
     with db_session(config.postgres_conn_id) as conn:
         return _finish(check(conn, HealthTarget.from_dict(target), config))
 
 
 def check_timescaledb_jobs(target: dict[str, Any]) -> dict[str, Any]:
+    from tsdb_ops.health import jobs
+
     return _database_check(jobs.check_jobs, target)
 
 
 def check_slow_queries(target: dict[str, Any]) -> dict[str, Any]:
+    from tsdb_ops.health import queries
+
     return _database_check(queries.check_slow_queries, target)
 
 
 def check_overdue_compression(target: dict[str, Any]) -> dict[str, Any]:
+    from tsdb_ops.health import compression
+
     return _database_check(compression.check_compression, target)
 
 
 def check_dead_tuples_and_bloat(target: dict[str, Any], table_stats: list[dict[str, Any]],
                                 index_stats: list[dict[str, Any]]) -> dict[str, Any]:
+    from tsdb_ops.health import bloat
+    from tsdb_ops.health.target import HealthTarget
+
     return _finish(bloat.judge_bloat(HealthTarget.from_dict(target), table_stats, index_stats, load_config()))
 
 
 def check_blocked_locks(blocked_locks: list[dict[str, Any]]) -> dict[str, Any]:
+    from tsdb_ops.health import locks
+
     return _finish(locks.judge_locks(blocked_locks, load_config()))
 
 
 def check_index_usage(target: dict[str, Any], index_stats: list[dict[str, Any]]) -> dict[str, Any]:
+    from tsdb_ops.health import indexes
+    from tsdb_ops.health.target import HealthTarget
+
     return _finish(indexes.judge_index_usage(HealthTarget.from_dict(target), index_stats, load_config()))
 
 
 def check_chunk_interval(target: dict[str, Any], chunk_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from tsdb_ops.health import chunk_interval
+    from tsdb_ops.health.target import HealthTarget
+
     return _finish(chunk_interval.judge_chunk_interval(HealthTarget.from_dict(target), chunk_rows, load_config()))
 
 
 def check_stack_containers() -> dict[str, Any]:
+    from tsdb_ops.docker import docker_api
     from tsdb_ops.health.containers import check_containers
 
     config = load_config()
@@ -104,6 +125,8 @@ def alert_and_write_health_report(dag_run: Any = None, ti: Any = None) -> str:
     """
     from tsdb_ops.alerts.monitor_alerts import publish_findings
     from tsdb_ops.health.report import all_findings, health_report_path, render_health_report, write_health_report
+    from tsdb_ops.health.result import CheckResult
+    from tsdb_ops.logfiles import HEALTH_LOG, append_log_line
 
     config = load_config()
     results, not_run = [], []

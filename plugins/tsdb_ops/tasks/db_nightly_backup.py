@@ -11,20 +11,15 @@ import logging
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pendulum
 from airflow.sdk import Asset
 
-from tsdb_ops.alerts.redaction import redact
 from tsdb_ops.alerts.task_failure import notify_task_failure
-from tsdb_ops.backup import manifest as manifests
-from tsdb_ops.backup.artefacts import archive_config_files, remove_partial_files
-from tsdb_ops.backup.layout import ensure_dirs, set_id_for
-from tsdb_ops.backup.manifest import Artefact, HypertableStats, JobRecord, Manifest
-from tsdb_ops.backup.retention import apply_retention, list_backup_sets, plan_retention
 from tsdb_ops.config import OpsConfig, load_config
-from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
+if TYPE_CHECKING:
+    from tsdb_ops.backup.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +28,8 @@ VERIFIED_BACKUP = Asset(name="tsdb_ops_verified_backup", uri="tsdb-ops://backup/
 
 
 def run_set_id(context: dict[str, Any], config: OpsConfig) -> str:
+    from tsdb_ops.backup.layout import set_id_for
+
     return set_id_for(context["dag_run"].run_after, config.timezone)
 
 
@@ -46,8 +43,38 @@ def free_space_problem(path: str, free_bytes: int, min_free_bytes: int) -> str |
     )
 
 
+def dump_room_warning(path: str, free_bytes: int, database_bytes: int, bytes_per_database_byte: float | None) -> str | None:
+    """None when the backup volume holds tonight's expected dump, else the warning: the database size at the newest
+    dump's size per database byte (without an earlier dump: the database size). A warning, not a failure: it is
+    an estimate, and a dump that does not fit fails by itself and leaves no partial file."""
+    factor = 1.0 if bytes_per_database_byte is None else bytes_per_database_byte
+    expected = round(database_bytes * factor)
+    if free_bytes >= expected:
+        return None
+    basis = ("the database size: no earlier dump to go by" if bytes_per_database_byte is None else
+             f"{database_bytes:,} database bytes at {factor:.3f} dump bytes each, as the newest dump")
+    return (f"WARNING: Backup volume of {path} has {free_bytes:,} bytes free, less than tonight's dump is expected to "
+            f"take ({expected:,} bytes: {basis}); free space there before the dump runs out of it")
+
+
+def newest_dump_ratio(backup_root: str) -> float | None:
+    """Dump bytes per database byte of the newest readable manifest that records both; None when there is none."""
+    from tsdb_ops.backup import manifest as manifests
+
+    for path in reversed(manifests.list_manifest_paths(backup_root)):
+        try:
+            dump = manifests.read_manifest(path).artefact("database")
+        except manifests.ManifestError:
+            continue
+        if dump is not None and dump.source_bytes:
+            return dump.size_bytes / dump.source_bytes
+    return None
+
+
 def _check_free_disk_space(config: OpsConfig) -> int:
     """Fail before writing anything when the backup volume is short of space; then create the backup dirs."""
+    from tsdb_ops.backup.layout import ensure_dirs
+
     existing = Path(config.backup_root)
     while not existing.exists():
         existing = existing.parent
@@ -60,6 +87,9 @@ def _check_free_disk_space(config: OpsConfig) -> int:
 
 
 def _back_up_configs(config: OpsConfig, set_id: str) -> dict[str, Any]:
+    from tsdb_ops.backup.artefacts import archive_config_files
+    from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
     append_log_line(config, BACKUP_LOG, "Backing up configurations...")
     artefact = archive_config_files(config.backup_root, config.config_project_dir, config.config_files, set_id)
     append_log_line(config, BACKUP_LOG, f"Config backup written: {artefact.path} ({artefact.size_bytes} bytes)")
@@ -67,29 +97,43 @@ def _back_up_configs(config: OpsConfig, set_id: str) -> dict[str, Any]:
 
 
 def build_manifest(
-    context: dict[str, Any], set_id: str, dump: dict[str, Any], models: dict[str, Any], configs: dict[str, Any]
+    context: dict[str, Any], set_id: str, dump: dict[str, Any], models: dict[str, Any], configs: dict[str, Any],
+    base_backup: dict[str, Any] | None,
 ) -> Manifest:
+    """The set's manifest; ``base_backup``: the physical base backup's entry, None when it was skipped."""
+    import pendulum
+
+    from tsdb_ops.backup.manifest import Artefact, HypertableStats, JobRecord, Manifest
+
     dag_run = context["dag_run"]
+    base = [] if base_backup is None else [Artefact.from_dict(base_backup)]
     started = getattr(dag_run, "start_date", None) or pendulum.now("UTC")
     return Manifest(
         set_id=set_id, run_id=dag_run.run_id, run_after=pendulum.instance(dag_run.run_after).isoformat(),
         started_at=pendulum.instance(started).isoformat(), finished_at=pendulum.now("UTC").isoformat(),
         database=dump["database"], server_version=dump["server_version"], timescaledb_version=dump["timescaledb_version"],
-        artefacts=[Artefact(**dump["artefact"]), Artefact(**models), Artefact(**configs)],
+        artefacts=[Artefact(**dump["artefact"]), Artefact(**models), Artefact(**configs), *base],
         hypertables=[HypertableStats(**h) for h in dump["hypertables"]], jobs=[JobRecord(**j) for j in dump["jobs"]],
     )
 
 
-def write_manifest(dump: dict[str, Any], models: dict[str, Any], configs: dict[str, Any], **context: Any) -> str:
+def write_manifest(dump: dict[str, Any], models: dict[str, Any], configs: dict[str, Any],
+                   base_backup: dict[str, Any] | None, **context: Any) -> str:
     """Write the manifest (last: it declares the set complete and verified) and update the VERIFIED_BACKUP asset."""
+    from tsdb_ops.backup import manifest as manifests
+
     config = load_config()
     set_id = run_set_id(context, config)
-    path = manifests.write_manifest(config.backup_root, build_manifest(context, set_id, dump, models, configs))
+    path = manifests.write_manifest(config.backup_root, build_manifest(context, set_id, dump, models, configs,
+                                                                       base_backup))
     context["outlet_events"][VERIFIED_BACKUP].extra = {"set_id": set_id, "manifest": str(path)}
     return str(path)
 
 
 def _clean_up_old_backups(config: OpsConfig, set_id: str) -> dict[str, Any]:
+    from tsdb_ops.backup.retention import apply_retention, list_backup_sets, plan_retention
+    from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
     append_log_line(config, BACKUP_LOG, "Cleaning up old backups...")
     sets, temporary = list_backup_sets(config.backup_root)
     plan = plan_retention(
@@ -109,6 +153,10 @@ def _clean_up_old_backups(config: OpsConfig, set_id: str) -> dict[str, Any]:
 
 def log_backup_failure(context: dict[str, Any]) -> None:
     """Failure callback: ``ERROR: ...`` in backup.log and removal of the run's partial files. Never raises."""
+    from tsdb_ops.alerts.redaction import redact
+    from tsdb_ops.backup.artefacts import remove_partial_files
+    from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
     try:
         try:
             config = load_config()
@@ -132,11 +180,29 @@ def check_free_disk_space() -> int:
     return _check_free_disk_space(load_config())
 
 
+def check_room_for_the_dump(free_bytes: int, database_facts: list[dict[str, Any]]) -> str | None:
+    """The free bytes the pre-flight found against the database size (the rows of the read_database_facts SQL step,
+    backup/database_facts.sql): a WARNING in backup.log when tonight's dump is expected not to fit."""
+    from tsdb_ops.logfiles import BACKUP_LOG, append_log_line
+
+    config = load_config()
+    warning = dump_room_warning(config.backup_root, free_bytes, int(database_facts[0]["database_bytes"]),
+                                newest_dump_ratio(config.backup_root))
+    if warning:
+        log.warning("%s", warning)
+        append_log_line(config, BACKUP_LOG, warning)
+    return warning
+
+
 def back_up_configs(dag_run: Any = None) -> dict[str, Any]:
+    from tsdb_ops.backup.layout import set_id_for
+
     config = load_config()
     return _back_up_configs(config, set_id_for(dag_run.run_after, config.timezone))
 
 
 def clean_up_old_backups(dag_run: Any = None) -> dict[str, Any]:
+    from tsdb_ops.backup.layout import set_id_for
+
     config = load_config()
     return _clean_up_old_backups(config, set_id_for(dag_run.run_after, config.timezone))

@@ -10,22 +10,20 @@ from typing import Any
 
 from tsdb_ops import params as p
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance.chunk_plan import (
-    require_compression_enabled,
-    resolve_param_hypertable,
-)
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
-from tsdb_ops.timescale.table import table_from_text
 
 
 def _say() -> Callable[[str], None]:
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+
     return maintenance_logger(load_config(), prefix="db_recompress_inefficient: ")
 
 
 @fail_fast_on_bad_params
 def validate_recompress_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.chunk_plan import require_compression_enabled, resolve_param_hypertable
+
     params = params or {}
     config = load_config()
     validated: dict[str, Any] = {
@@ -60,8 +58,10 @@ def list_inefficient_chunks(validated: dict[str, Any], chunk_rows: list[dict[str
 
 
 def recompress_listed_chunks(validated: dict[str, Any], plan: list[dict[str, Any]]) -> dict[str, Any]:
+    from tsdb_ops.db import db_session
     from tsdb_ops.maintenance.recompress import RecompressCandidate, compare_after, recompress_chunks
     from tsdb_ops.timescale.compression_stats import compression_status
+    from tsdb_ops.timescale.table import table_from_text
 
     config = load_config()
     say = _say()

@@ -6,18 +6,19 @@ Every line is also written to db_maintenance.log, prefixed with the DAG id.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tsdb_ops import params as p
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance import vacuum
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
 from tsdb_ops.tasks.manual_runs import fail_fast_on_bad_params, skip_if_dry_run
-from tsdb_ops.timescale.table import Table, TableError, resolve_table, table_from_text
+
+if TYPE_CHECKING:
+    from tsdb_ops.timescale.table import Table
 
 
 def _say() -> Callable[[str], None]:
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+
     return maintenance_logger(load_config(), prefix="db_vacuum_analyze: ")
 
 
@@ -25,6 +26,10 @@ def _say() -> Callable[[str], None]:
 def validate_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     """The table (empty: the whole database) checked as identifiers and found in the catalog, FULL only with its
     confirmation; logs the statement a confirmed run executes. Nothing is changed here."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance import vacuum
+    from tsdb_ops.timescale.table import TableError, resolve_table
+
     params = params or {}
     config = load_config()
     say = _say()
@@ -60,6 +65,10 @@ def vacuum_analyze(validated: dict[str, Any]) -> dict[str, Any]:
 
     Autocommit (VACUUM cannot run in a transaction), with the maintenance lock_timeout and statement_timeout set
     for the session, so a VACUUM FULL waiting for its exclusive lock gives up instead of queueing the ingest."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance import vacuum
+    from tsdb_ops.timescale.table import table_from_text
+
     config = load_config()
     say = _say()
     skip_if_dry_run(validated, say, f"run {validated['statement']}")

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from tsdb_ops.config import load_config
-from tsdb_ops.db import db_session
-from tsdb_ops.maintenance.maintenance_log import maintenance_logger
-from tsdb_ops.timescale.table import resolve_table, table_from_text
 
 
 def resolve_hypertable() -> dict[str, Any]:
     """The configured hypertable, resolved in the catalog: the bind parameters of every later step."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
+    from tsdb_ops.timescale.table import resolve_table
+
     config = load_config()
     maintenance_logger(config)("Starting database maintenance tasks...")
     with db_session(config.postgres_conn_id) as conn:
@@ -25,6 +26,8 @@ def resolve_hypertable() -> dict[str, Any]:
 
 def drop_chunks_past_drop_age(hypertable: dict[str, Any]) -> list[str]:
     """One transaction (``drop_chunks``) under the maintenance timeouts; a no-op under a shorter retention policy."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
     from tsdb_ops.maintenance.weekly import drop_old_chunks
 
     config = load_config()
@@ -34,6 +37,8 @@ def drop_chunks_past_drop_age(hypertable: dict[str, Any]) -> list[str]:
 
 def compress_chunks_past_weekly_age(hypertable: dict[str, Any]) -> dict[str, Any]:
     """A loop, one chunk per transaction (short locks, work kept on failure), so a Python task."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
     from tsdb_ops.maintenance.weekly import compress_old_chunks
 
     config = load_config()
@@ -47,6 +52,8 @@ def compress_chunks_past_weekly_age(hypertable: dict[str, Any]) -> dict[str, Any
 def analyze_stale_chunks(hypertable: dict[str, Any], chunk_statistics: list[dict[str, Any]],
                          dag_run: Any = None) -> dict[str, Any]:
     """ANALYZE, one chunk at a time, the chunks whose statistics predate this run (judged from the SQL step)."""
+    from tsdb_ops.db import db_session
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
     from tsdb_ops.maintenance.weekly import analyze_stale_chunks as analyze
 
     config = load_config()
@@ -58,8 +65,10 @@ def analyze_stale_chunks(hypertable: dict[str, Any], chunk_statistics: list[dict
 
 
 def read_data_distribution(hypertable: dict[str, Any]) -> dict[str, Any]:
-    """Rows, oldest, newest and bytes per symbol and timeframe from compressed segments' metadata and exact counts
-    of the rows not compressed: a loop over the chunks (one metadata query each), so a Python task."""
+    """Rows, oldest, newest and bytes per symbol and timeframe from compressed segments' metadata and the
+    uncompressed chunks' indexes and row counts: statements composed per chunk from the catalog (each compressed
+    chunk's metadata columns) and a decision per uncompressed chunk (estimate, or count it), so a Python task."""
+    from tsdb_ops.db import db_session
     from tsdb_ops.timescale.distribution import data_distribution
 
     config = load_config()
@@ -75,6 +84,7 @@ def write_compression_report(hypertable: dict[str, Any], summary: list[dict[str,
     """Render the report from the three SQL steps' rows and the data distribution; named by the run's run_after
     (manual runs have no logical date); return its Markdown."""
     from tsdb_ops.maintenance.compression_report import render_report, report_path, write_report
+    from tsdb_ops.maintenance.maintenance_log import maintenance_logger
     from tsdb_ops.timescale.compression_stats import status_from_rows
     from tsdb_ops.timescale.distribution import Distribution
 
@@ -94,4 +104,6 @@ def write_compression_report(hypertable: dict[str, Any], summary: list[dict[str,
 
 
 def _table(hypertable: dict[str, Any]):
+    from tsdb_ops.timescale.table import table_from_text
+
     return table_from_text(f"{hypertable['schema']}.{hypertable['table']}")

@@ -34,19 +34,32 @@ class PolicyJob:
     scheduled: bool
     next_start: datetime | None
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PolicyJob:
+        """A job from a row of POLICY_JOBS_SQL (read by column name: a SQL step's rows are dicts)."""
+        return cls(row["job_id"], policy_kind(row["proc_name"]) or row["proc_name"], row["proc_name"],
+                   row["schedule_interval"], row["config"] or {}, row["scheduled"], row["next_start"])
+
 
 def policy_kind(proc_name: str) -> str | None:
     return next((kind for kind, names in POLICY_PROCS.items() if proc_name in names), None)
 
 
+# The hypertable's policy jobs (run by find_policy_jobs, and as the SQL step of the DAGs that show or change jobs).
+POLICY_JOBS_SQL = "timescale/find_policy_jobs.sql"
+
+
+def policy_job_params(hypertable: Table, kind: str | None = None) -> dict[str, Any]:
+    """POLICY_JOBS_SQL's bind parameters: the hypertable and the proc names of all kinds (or one of POLICY_PROCS)."""
+    names = list(POLICY_PROCS[kind]) if kind else [n for names in POLICY_PROCS.values() for n in names]
+    return {**hypertable.params, "proc_names": names}
+
+
 def find_policy_jobs(conn: psycopg.Connection, hypertable: Table, kind: str | None = None) -> list[PolicyJob]:
     """Policy jobs of the hypertable (all kinds, or one of POLICY_PROCS), oldest job id first."""
-    names = list(POLICY_PROCS[kind]) if kind else [n for names in POLICY_PROCS.values() for n in names]
-    rows = conn.execute(read_sql("timescale/find_policy_jobs.sql"), {**hypertable.params, "proc_names": names})
-    return [
-        PolicyJob(job_id, policy_kind(proc_name) or proc_name, proc_name, schedule, config or {}, scheduled, next_start)
-        for job_id, proc_name, schedule, config, scheduled, next_start in rows.fetchall()
-    ]
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(read_sql(POLICY_JOBS_SQL), policy_job_params(hypertable, kind)).fetchall()
+    return [PolicyJob.from_row(row) for row in rows]
 
 
 RUN_JOB_SQL = "timescale/run_job.sql"

@@ -139,8 +139,9 @@ def _verification_record(backup_root: Path, cache: FileCache | None) -> dict[str
 
 def set_verdict(manifest: Manifest, record: dict[str, Any]) -> tuple[str, str]:
     """What the hourly monitor last found about the set's files: every file good, a problem, or not read yet."""
-    entries = [record.get(a.path) for a in manifest.artefacts]
-    problems = [f"{a.path}: {e['problem']}" for a, e in zip(manifest.artefacts, entries, strict=True)
+    files = manifest.file_entries()  # the monitor records a base backup's files one by one
+    entries = [record.get(a.path) for a in files]
+    problems = [f"{a.path}: {e['problem']}" for a, e in zip(files, entries, strict=True)
                 if isinstance(e, dict) and e.get("problem")]
     if problems:
         return "problem", "; ".join(problems)
