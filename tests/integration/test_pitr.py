@@ -398,8 +398,8 @@ def test_full_catalogue_fails_the_base_backup_keeps_the_good_ones_and_alerts(pit
         _, states = pitr.run("db_backup_monitor")
         assert states["conclude"] == "failed"
         texts = [p.json["text"] for p in webhook_server.received(f"/{pitr.tag}/slack")]
-        if failed:
-            assert "CRITICAL: Barman check failed_backups FAILED: there are 1 failed backups" in texts, texts
+        # The page names the cause. (Whether Barman's own `check` still lists the failed backup while its catalogue
+        # is full varies with what it could write: that line is Barman's, not asserted here.)
         assert [t for t in texts if re.match(rf"CRITICAL: Barman's catalogue {pitr.catalogue} is (9\d|100)% full", t)], texts
     finally:
         pitr.catalogue_shell("rm -f /catalogue/filler")
