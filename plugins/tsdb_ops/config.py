@@ -147,6 +147,12 @@ def slot_name(value: Any) -> str | None:
     return "a replication slot name: lower-case letters, digits and _, at most 63 characters"
 
 
+def max_rate_kbps(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and (value == 0 or 32 <= value <= 1_048_576):
+        return None
+    return "0 (no limit) or a rate in kB/s from 32 to 1048576 (pg_basebackup --max-rate's range)"
+
+
 @dataclass(frozen=True)
 class OpsConfig:
     """Validated configuration. Build it with :func:`load_config` or :meth:`from_mapping`."""
@@ -350,6 +356,10 @@ class OpsConfig:
     pitr_slot_name: str = _setting("tsdb_ops_barman", "Physical replication slot of Barman's WAL stream", slot_name)
     pitr_recovery_window_days: int = _setting(
         7, "Barman retention: keep what restores any time of the last N days (RECOVERY WINDOW OF N DAYS)", positive
+    )
+    pitr_base_backup_max_rate_kbps: int = _setting(
+        0, "Barman's bandwidth_limit (pg_basebackup --max-rate) for base backups, in kB/s; 0 = no limit. Set it when the "
+        "Sunday base backup's reads slow the live feed's inserts", max_rate_kbps
     )
     max_wal_lag_seconds: float = _setting(
         60.0, "Critical when the WAL stream has not caught up (or is down) for this long: the data at risk", positive

@@ -36,11 +36,14 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "tsdbopsdeploytest"               # the Airflow deployment's compose project
 STACK_PROJECT = "tsdbopsdeploytest-stack"   # the trading stack's
 IMAGE = "tsdb-ops-airflow:deploytest"
+BARMAN_IMAGE = "tsdb-ops/barman:3.19.1"  # .env.example's BARMAN_IMAGE, built by make setup
 AIRFLOW_UID = 50000
 BUSYBOX_IMAGE = "busybox:1.36"
 CHECKOUT_FILES = ("docker-compose.airflow.yml", ".env.example", "requirements.txt", "requirements.lock", "deploy",
                   "dags", "plugins", "include", "scripts/deploy_up.sh")
 DB_PASSWORD = secrets.token_urlsafe(16)
+PITR_PASSWORD = secrets.token_urlsafe(16)
+PITR_CATALOGUE = f"{PROJECT}_barman"
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
 
 pytestmark = [
@@ -159,6 +162,21 @@ class Deployment:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
 
+    def run_dag(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 600) -> tuple[str, str]:
+        """Trigger ``dag_id`` and wait for the run; its run id and state."""
+        run_id = self.trigger(dag_id, conf)
+        return run_id, self.wait_for_run(dag_id, run_id, timeout=timeout)
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        """A task's return value, as the UI's XCom tab shows it."""
+        value = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/"
+                                "return_value?deserialize=true")["value"]
+        return json.loads(value) if isinstance(value, str) else value
+
+    def database(self, **kwargs: Any) -> psycopg.Connection:
+        return psycopg.connect(host="127.0.0.1", port=self.db_port, user="trader", password=DB_PASSWORD,
+                               dbname="mt5_trading", **kwargs)
+
     def webhook_posts(self) -> list[dict[str, str]]:
         out = self.stack("logs", "--no-color", "--no-log-prefix", "webhooks").stdout
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -233,6 +251,10 @@ def deployment_env(d: Deployment, network: str) -> str:
                                                  "extra": {"webhook_endpoint": "webhooks/1/deploy-test"}}),
         "AIRFLOW_CONN_TSDB_SLACK": json.dumps({"conn_type": "slackwebhook",
                                                "password": "http://webhooks:8080/slack/services/T0/B0/deploytest"}),
+        "AIRFLOW_CONN_TSDB_PITR": json.dumps({"conn_type": "postgres", "login": "tsdb_barman",
+                                              "password": PITR_PASSWORD}),
+        "PITR_CATALOGUE": PITR_CATALOGUE,
+        "BARMAN_CRON_INTERVAL_SECONDS": "5",  # the receiver starts within seconds of the setup, not a minute
     }
     lines = []
     for key, value in read_env(d.checkout / ".env.example"):
@@ -282,6 +304,8 @@ def deployment() -> Iterator[Deployment]:
     for image in (tsdb_image, airflow_base_image(), BUSYBOX_IMAGE, "postgres:16", "redis:7.2-bookworm"):
         assert run(["docker", "image", "inspect", image], check=False).returncode == 0, \
             f"image {image} is missing: run scripts/deploy_test_setup.sh"
+    assert run(["docker", "image", "inspect", BARMAN_IMAGE], check=False).returncode == 0, \
+        f"image {BARMAN_IMAGE} is missing: run scripts/build_barman_image.sh (make setup does)"
     work = Path(tempfile.mkdtemp(prefix="tsdb-ops-deploy-"))
     d = Deployment(work=work, checkout=work / "checkout", stack_dir=work / "mt5-trading-db",
                    backup_dir=work / "host" / "backups", log_dir=work / "host" / "logs", port=free_port(), db_port=0,
@@ -303,7 +327,8 @@ def deployment() -> Iterator[Deployment]:
         yield d
     finally:
         if (d.checkout / ".env").exists():  # DOCKER_GID given: down must work even if deploy_up.sh stopped early
-            d.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", timeout=300, check=False,
+            d.compose("--profile", "pitr", "down", "--volumes", "--remove-orphans", "--timeout", "20", timeout=300,
+                      check=False,
                       env={"DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid)})
         if (d.stack_dir / ".env").exists():
             d.stack("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=300, check=False)
@@ -368,9 +393,13 @@ def test_only_the_worker_has_the_docker_socket_and_it_can_use_it(deployment: Dep
 def test_nightly_backup_runs_on_a_celery_worker(deployment: Deployment, nightly_backup: dict[str, Any]):
     assert nightly_backup["state"] == "success", nightly_backup["tasks"]
     tasks = nightly_backup["tasks"]
-    assert {t["state"] for t in tasks} == {"success"}, tasks
+    # physical_backup_enabled is off by default: the base backup is skipped as planned, everything else ran
+    states = {t["task_id"]: t["state"] for t in tasks}
+    assert states.pop("take_physical_base_backup") == "skipped", tasks
+    assert set(states.values()) == {"success"}, tasks
+    ran = [t for t in tasks if t["state"] == "success"]
     workers = deployment.worker_hostnames()
-    assert {t["hostname"] for t in tasks} <= workers, (tasks, workers)
+    assert {t["hostname"] for t in ran} <= workers, (tasks, workers)
 
 
 def test_backup_files_belong_to_the_airflow_user_and_are_private(deployment: Deployment, nightly_backup):
@@ -430,7 +459,7 @@ def test_a_failing_tasks_alert_reaches_the_webhooks(deployment: Deployment, back
     run_id = deployment.trigger("db_job_control", {"job": 999999, "action": "pause"})
     assert deployment.wait_for_run("db_job_control", run_id, timeout=300) == "failed"
     [failed] = [t for t in deployment.task_instances("db_job_control", run_id) if t["state"] == "failed"]
-    assert failed["task_id"] == "list_jobs_and_validate_params"
+    assert failed["task_id"] == "plan_job_action"  # job 999999 is not among the hypertable's listed jobs
     assert failed["hostname"] in deployment.worker_hostnames()
     deadline = time.monotonic() + 60
     while True:
@@ -440,8 +469,67 @@ def test_a_failing_tasks_alert_reaches_the_webhooks(deployment: Deployment, back
             break
         time.sleep(2)
     assert channels == {"discord", "slack"}, deployment.webhook_posts()
-    assert all("list_jobs_and_validate_params" in p["body"] for p in posts)
+    assert all("plan_job_action" in p["body"] for p in posts)
     assert all(DB_PASSWORD not in p["body"] for p in deployment.webhook_posts())
+
+
+@pytest.fixture(scope="module")
+def pitr_turned_on(deployment: Deployment, backup_monitor) -> dict[str, Any]:
+    """The README's "Turning it on", as an operator does it on the deployment: the barman service (profile pitr),
+    db_pitr_setup as a dry run, the pg_hba lines it names added to the database and reloaded, db_pitr_setup for
+    real, the WAL stream, db_base_backup; then the weekly db_pitr_verification."""
+    d = deployment
+    d.compose("--profile", "pitr", "up", "-d", "barman", timeout=300)
+    dry_run, state = d.run_dag("db_pitr_setup")
+    assert state == "success", d.task_instances("db_pitr_setup", dry_run)
+    hba = d.xcom("db_pitr_setup", dry_run, "plan_setup")["pg_hba"]
+    with d.database() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'tsdb_barman'").fetchone() == (0,)
+    lines = "".join(line + "\n" for line in hba)
+    d.stack("exec", "-T", "mt5_db", "sh", "-c", f'printf "%s" "{lines}" >> "$PGDATA/pg_hba.conf"')
+    with d.database(autocommit=True) as conn:
+        conn.execute("SELECT pg_reload_conf()")
+    setup, state = d.run_dag("db_pitr_setup", {"dry_run": False})
+    assert state == "success", d.task_instances("db_pitr_setup", setup)
+    deadline = time.monotonic() + 120
+    streaming = None
+    while time.monotonic() < deadline and not streaming:
+        with d.database() as conn:
+            streaming = conn.execute("SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"
+                                     ).fetchone()
+        time.sleep(2)
+    assert streaming == ("barman_streaming",), d.compose("--profile", "pitr", "logs", "--tail", "30", "barman").stdout
+    runs = {"hba": hba}
+    for dag_id in ("db_base_backup", "db_pitr_verification"):
+        run_id, state = d.run_dag(dag_id, timeout=900)
+        runs[dag_id] = {"state": state, "tasks": d.task_instances(dag_id, run_id)}
+    return runs
+
+
+def test_pg_hba_lines_of_the_setup_name_the_role_and_the_stacks_network(pitr_turned_on):
+    [replication, database] = pitr_turned_on["hba"]
+    assert re.fullmatch(r"host replication tsdb_barman \d+\.\d+\.\d+\.\d+/\d+ scram-sha-256", replication)
+    assert re.fullmatch(r"host mt5_trading tsdb_barman \d+\.\d+\.\d+\.\d+/\d+ scram-sha-256", database)
+
+
+def test_base_backup_and_its_verification_run_on_the_worker_through_the_barman_service(deployment, pitr_turned_on):
+    workers = deployment.worker_hostnames()
+    for dag_id in ("db_base_backup", "db_pitr_verification"):
+        tasks = pitr_turned_on[dag_id]["tasks"]
+        assert pitr_turned_on[dag_id]["state"] == "success", tasks
+        assert {t["state"] for t in tasks} == {"success"}, tasks
+        assert {t["hostname"] for t in tasks} <= workers, tasks
+    # unpausing db_base_backup also starts its latest scheduled run (Sunday 01:30): one entry per backup, all DONE
+    entries = sorted((deployment.backup_dir / "pitr").glob("base_backup_*.json"))
+    assert entries
+    for entry in entries:
+        assert entry.stat().st_uid == AIRFLOW_UID and json.loads(entry.read_text())["backup"]["status"] == "DONE"
+    catalogue = run(["docker", "volume", "inspect", "-f", "{{.Labels}}", PITR_CATALOGUE]).stdout
+    assert f"com.docker.compose.project:{PROJECT}" in catalogue  # the service's volume, not one a task made
+    copy = "label=tsdb_ops.task=db_pitr_verification.recover_to_target"
+    assert run(["docker", "ps", "-aq", "--filter", copy]).stdout.strip() == ""  # the recovered copy was removed,
+    assert run(["docker", "volume", "ls", "-q", "--filter", copy]).stdout.strip() == ""  # and its volume
+    assert PITR_PASSWORD not in deployment.compose("--profile", "pitr", "logs", "--no-color", check=False).stdout
 
 
 def compose_essentials(config: dict[str, Any]) -> dict[str, Any]:

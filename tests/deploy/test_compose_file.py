@@ -321,7 +321,8 @@ def test_every_variable_used_by_compose_is_in_env_example(env_example):
 def test_every_key_the_code_reads_is_in_env_example(env_example):
     config = OpsConfig()
     needed = {ENV_VARIABLE}
-    for conn_id in (config.postgres_conn_id, config.smtp_conn_id, config.discord_conn_id, config.slack_conn_id):
+    for conn_id in (config.postgres_conn_id, config.smtp_conn_id, config.discord_conn_id, config.slack_conn_id,
+                    config.pitr_conn_id):
         needed.add("AIRFLOW_CONN_" + conn_id.upper())
     assert needed - set(env_example) == set()
 
@@ -344,7 +345,7 @@ def test_bytecode_of_the_read_only_package_is_cached_outside_it(compose):
     assert not any(prefix == target or prefix.startswith(target.rstrip("/") + "/") for target in mounts), prefix
 
 
-def test_barman_service_keeps_the_wal_receiver_running_on_the_catalogue_the_dags_use(compose):
+def test_barman_service_keeps_the_wal_receiver_running_on_the_catalogue_the_dags_use(compose, env_example):
     """Point-in-time recovery: the long-running WAL receiver is a service of its own image, opt-in (profile pitr),
     on the database's network, with the named catalogue volume that the DAGs' Barman containers mount."""
     barman = compose["services"]["barman"]
@@ -352,7 +353,14 @@ def test_barman_service_keeps_the_wal_receiver_running_on_the_catalogue_the_dags
     assert barman["image"] == "${BARMAN_IMAGE:-" + config.barman_image + "}" and "build" not in barman
     assert barman["profiles"] == ["pitr"] and barman["restart"] == "always"
     assert barman["volumes"] == ["barman-catalogue:/var/lib/barman"]
-    assert compose["volumes"]["barman-catalogue"]["name"] == config.pitr_catalogue
+    assert compose["volumes"]["barman-catalogue"]["name"] == "${PITR_CATALOGUE:-" + config.pitr_catalogue + "}"
+    # one setting each: the service's image and volume and the DAGs' barman_image and pitr_catalogue change together
+    for variables in ({}, {"BARMAN_IMAGE": "registry.example/barman:9", "PITR_CATALOGUE": "pitr_cat"}):
+        tasks = OpsConfig.from_mapping(json.loads(interpolate(env_example[ENV_VARIABLE], variables)))
+        assert tasks.barman_image == interpolate(barman["image"], variables), variables
+        assert tasks.pitr_catalogue == interpolate(compose["volumes"]["barman-catalogue"]["name"], variables)
+    login = json.loads(env_example["AIRFLOW_CONN_" + config.pitr_conn_id.upper()])["login"]
+    assert login == config.pitr_replication_role
     assert DOCKER_SOCKET not in volume_targets(barman) and "ports" not in barman
     assert "pg_receivewal" in barman["healthcheck"]["test"]
     dockerfile = (ROOT / "deploy" / "barman" / "Dockerfile").read_text()

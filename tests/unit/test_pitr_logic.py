@@ -10,6 +10,7 @@ import pytest
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.params import ParamError
 from tsdb_ops.pitr import barman, recovery, setup, status
+from tsdb_ops.pitr.barman import JsonResult
 
 CONFIG = OpsConfig()
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -24,6 +25,15 @@ def test_configuration_streams_through_the_manual_slot_with_the_recovery_window_
     assert "conninfo = host='db o\\'k' port='5432' user='tsdb_barman' dbname='mt5' application_name='barman'" in conf
     assert "password" not in conf.lower()
     assert server.environment()["BARMAN_ROLE"] == "tsdb_barman" and "PGPASSWORD" not in server.environment()
+
+
+def test_the_base_backup_rate_limit_is_barmans_bandwidth_limit_only_when_set():
+    assert "bandwidth_limit" not in barman.render_conf(barman.BarmanServer.from_config(CONFIG, "mt5"))
+    limited = OpsConfig.from_mapping({"pitr_base_backup_max_rate_kbps": 2048})
+    assert "bandwidth_limit = 2048" in barman.render_conf(barman.BarmanServer.from_config(limited, "mt5")).splitlines()
+    for bad in (16, -1, 2_000_000, "fast", True):
+        with pytest.raises(ValueError, match="pitr_base_backup_max_rate_kbps"):
+            OpsConfig.from_mapping({"pitr_base_backup_max_rate_kbps": bad})
 
 
 def test_script_writes_the_pgpass_from_the_private_password_and_labels_json_steps():
@@ -73,6 +83,23 @@ def _backups(*rows):
 def test_newest_completed_base_backup_must_be_younger_than_the_limit(rows, expected):
     findings = status.base_backup_findings(_backups(*rows), NOW, CONFIG)
     assert [f.message.split(" (limit")[0].split(":")[0] for f in findings] == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("result", [
+    JsonResult(None, 1),  # a full catalogue: Barman printed nothing
+    JsonResult({"tsdb": []}, 1),
+    JsonResult({}, 0),  # no output for the server
+    JsonResult({"other": []}, 0),
+])
+def test_a_failed_listing_is_unknown_age_not_no_backup(result):
+    [finding] = status.base_backup_findings(status.listed_base_backups(result, "tsdb"), NOW, CONFIG)
+    assert (finding.key, finding.severity) == ("pitr.base_backup_age", "warning")
+    assert finding.message.startswith("Barman could not list the base backups of server tsdb: their age is unknown")
+
+
+def test_a_successful_empty_listing_is_no_backup():
+    [finding] = status.base_backup_findings(status.listed_base_backups(JsonResult({"tsdb": []}, 0), "tsdb"), NOW, CONFIG)
+    assert finding.severity == "critical" and finding.message.startswith("No completed Barman base backup")
 
 
 STREAMING = {"slot_name": "tsdb_ops_barman", "active": True, "state": "streaming", "write_lag_seconds": 0.2,

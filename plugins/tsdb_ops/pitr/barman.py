@@ -44,11 +44,13 @@ class BarmanServer:
     database: str
     slot: str
     recovery_window_days: int
+    max_rate_kbps: int = 0
 
     @classmethod
     def from_config(cls, config: OpsConfig, database: str) -> BarmanServer:
         return cls(config.pitr_server_name, config.db_host_in_docker, config.db_port_in_docker,
-                   config.pitr_replication_role, database, config.pitr_slot_name, config.pitr_recovery_window_days)
+                   config.pitr_replication_role, database, config.pitr_slot_name, config.pitr_recovery_window_days,
+                   config.pitr_base_backup_max_rate_kbps)
 
     def environment(self) -> dict[str, str]:
         """The container's (public) environment: the configuration and what the .pgpass line matches."""
@@ -91,6 +93,7 @@ def render_conf(server: BarmanServer) -> str:
         "retention_policy_mode = auto",
         "wal_retention_policy = main",
         "minimum_redundancy = 1",
+        *([f"bandwidth_limit = {server.max_rate_kbps}"] if server.max_rate_kbps else []),
         "",
     ])
 

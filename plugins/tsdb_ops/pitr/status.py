@@ -14,7 +14,7 @@ from typing import Any
 
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.findings import Finding
-from tsdb_ops.pitr.barman import DF_PREFIX
+from tsdb_ops.pitr.barman import DF_PREFIX, JsonResult
 
 # Fixed by the first base backup: before it, the pre-backup check must not refuse the backup that fixes it (the
 # monitor reports a missing backup as its own finding).
@@ -71,8 +71,21 @@ def newest_done(backups: list[BaseBackup]) -> BaseBackup | None:
     return done[-1] if done else None
 
 
-def base_backup_findings(backups: list[BaseBackup], now: datetime, config: OpsConfig) -> list[Finding]:
-    """Critical when no base backup completed, or the newest completed one is older than the limit."""
+def listed_base_backups(result: JsonResult, server: str) -> list[BaseBackup] | None:
+    """The base backups a ``list-backups`` step listed, or None when it failed (a non-zero exit, or no JSON for
+    ``server``: with its catalogue full Barman may print nothing). None is "unknown", never "no backup"."""
+    if result.exit_code or not isinstance(result.data, dict) or server not in result.data:
+        return None
+    return base_backups(result.data, server)
+
+
+def base_backup_findings(backups: list[BaseBackup] | None, now: datetime, config: OpsConfig) -> list[Finding]:
+    """Critical when no base backup completed, or the newest completed one is older than the limit; a warning when
+    Barman could not list them (``backups`` None): their age is unknown, and no page claims they are gone."""
+    if backups is None:
+        return [Finding("pitr.base_backup_age", "warning",
+                        f"Barman could not list the base backups of server {config.pitr_server_name}: their age is "
+                        "unknown this run (see the check_pitr task log and the other PITR findings)", {})]
     newest = newest_done(backups)
     limit = config.pitr_max_base_backup_age_days
     if newest is None:

@@ -141,7 +141,7 @@ def _pitr(config: OpsConfig, as_of: datetime, context: dict[str, Any]) -> list[F
         *pitr_status.check_findings(pitr_status.failed_checks(results["check"].data, config.pitr_server_name),
                                     ignore=ignore),
         *pitr_status.base_backup_findings(
-            pitr_status.base_backups(results["list_backups"].data, config.pitr_server_name), as_of, config),
+            pitr_status.listed_base_backups(results["list_backups"], config.pitr_server_name), as_of, config),
     ]
     if stream and stream.get("slot_name"):
         free = _database_free_bytes(api, config.db_host_in_docker, stream["data_directory"])
