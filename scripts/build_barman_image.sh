@@ -19,25 +19,12 @@ else
   base=tsdb-ops-deploy/debian:bookworm
   docker image inspect "$base" >/dev/null 2>&1 || bash scripts/build_deploy_images.sh --base-only
 fi
-hash=$({ sha256sum < deploy/barman/Dockerfile; sha256sum < deploy/barman/barman-service; sha256sum < "$CA_BUNDLE"
-         docker image inspect -f '{{.Id}}' "$base"; } | sha256sum | cut -c1-16)
-if docker image inspect "$BARMAN_IMAGE" >/dev/null 2>&1; then
-  found=$(docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$BARMAN_IMAGE")
-  [ "$found" != "$hash" ] || exit 0
-  if [ -z "$found" ]; then
-    echo "barman image: $BARMAN_IMAGE exists and was not built here: using it"
-    exit 0
-  fi
-fi
-context=$(mktemp -d)
-trap 'rm -rf "$context"' EXIT
-cp -p deploy/barman/Dockerfile deploy/barman/barman-service "$context/"
-cp "$CA_BUNDLE" "$context/ca-certificates.crt"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+PREFIX="barman image"
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
+hash=$(inputs_hash deploy/barman/Dockerfile deploy/barman/barman-service "$CA_BUNDLE" "$(docker image inspect -f '{{.Id}}' "$base")")
+[ -n "$(needs_build "$BARMAN_IMAGE" "$hash")" ] || exit 0
 echo "barman image: building $BARMAN_IMAGE on $base (Barman from the package index, about a minute)"
-if ! docker build --network host --build-arg BASE_IMAGE="$base" --label "$LABEL=$hash" -t "$BARMAN_IMAGE" "$context" \
-    >"$context/build.log" 2>&1; then
-  echo "barman image: building $BARMAN_IMAGE failed:" >&2
-  tail -n 40 "$context/build.log" >&2
-  exit 1
-fi
-echo "barman image: built $BARMAN_IMAGE"
+build_image "$BARMAN_IMAGE" deploy/barman "$hash" "$base" "$CA_BUNDLE=ca-certificates.crt"

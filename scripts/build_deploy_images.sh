@@ -35,22 +35,9 @@ TIMESCALEDB_IMAGE=timescale/timescaledb:${tsdb_version}-pg15
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-inputs_hash() {  # sha256 over the given files' contents and the given words
-  { for item in "$@"; do if [ -f "$item" ]; then sha256sum < "$item"; else echo "$item"; fi; done; } | sha256sum | cut -c1-16
-}
-
-# Prints "build" when IMAGE must be (re)built for HASH, else nothing.
-needs_build() {
-  local image=$1 hash=$2 found
-  docker image inspect "$image" >/dev/null 2>&1 || { echo build; return; }
-  found=$(docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$image")
-  if [ -z "$found" ]; then
-    echo "deploy images: $image exists and was not built here: using it" >&2
-  elif [ "$found" != "$hash" ]; then
-    echo build
-  fi
-}
+PREFIX="deploy images"
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
 REPLACED_BASE=
 build_base() {
@@ -76,28 +63,6 @@ build_base() {
   [ -n "${previous%% *}" ] || REPLACED_BASE=
 }
 
-# build_image TAG DOCKERFILE_DIR HASH [extra context files...]: docker build of the stand-in on the base image.
-build_image() {
-  local tag=$1 dir=$2 hash=$3 context previous
-  shift 3
-  previous=$(docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }} {{.Id}}" "$tag" 2>/dev/null || true)
-  context="$work/context-${tag//[:\/]/_}"
-  mkdir -p "$context"
-  cp -p "$dir"/* "$context"/
-  for extra in "$@"; do cp -rp "${extra%%=*}" "$context/${extra#*=}"; done
-  if ! docker build --network host --build-arg BASE_IMAGE="$BASE_IMAGE" --label "$LABEL=$hash" -t "$tag" "$context" \
-      >"$context.log" 2>&1; then
-    echo "deploy images: building $tag failed:" >&2
-    tail -n 40 "$context.log" >&2
-    return 1
-  fi
-  echo "deploy images: built $tag"
-  # the stand-in this one replaces (never an image that was not built here)
-  if [ -n "${previous%% *}" ] && [ "${previous#* }" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
-    docker image rm "${previous#* }" >/dev/null 2>&1 || true
-  fi
-}
-
 build_base
 [ -z "$BASE_ONLY" ] || exit 0  # a replaced base stays: the stand-ins built on it still use it
 base_hash=$(docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$BASE_IMAGE")
@@ -106,7 +71,7 @@ declare -A jobs=()
 airflow_hash=$(inputs_hash "$base_hash" "$IMAGES"/airflow/* requirements.lock)
 if wanted airflow && [ -n "$(needs_build "$AIRFLOW_IMAGE" "$airflow_hash")" ]; then
   echo "deploy images: building $AIRFLOW_IMAGE (Airflow from the package index, a few minutes)"
-  build_image "$AIRFLOW_IMAGE" "$IMAGES/airflow" "$airflow_hash" \
+  build_image "$AIRFLOW_IMAGE" "$IMAGES/airflow" "$airflow_hash" "$BASE_IMAGE" \
     /etc/ssl/certs/ca-certificates.crt=ca-certificates.crt requirements.lock=requirements.lock &
   jobs[airflow]=$!
 fi
@@ -119,17 +84,17 @@ if wanted timescaledb && [ -n "$(needs_build "$TIMESCALEDB_IMAGE" "$tsdb_hash")"
   cp -p "$PG_SHARE"/extension/timescaledb* "$work/tsdb/extension/"
   [ -f "$work/tsdb/lib/timescaledb-$tsdb_version.so" ] && [ -f "$work/tsdb/extension/timescaledb--$tsdb_version.sql" ] \
     || { echo "deploy images: TimescaleDB $tsdb_version is not installed in $PG_LIB" >&2; exit 1; }
-  build_image "$TIMESCALEDB_IMAGE" "$IMAGES/timescaledb" "$tsdb_hash" "$IMAGES/postgres/pg-entrypoint.sh=pg-entrypoint.sh" \
+  build_image "$TIMESCALEDB_IMAGE" "$IMAGES/timescaledb" "$tsdb_hash" "$BASE_IMAGE" "$IMAGES/postgres/pg-entrypoint.sh=pg-entrypoint.sh" \
     "$work/tsdb/lib=timescaledb-lib" "$work/tsdb/extension=timescaledb-extension" &
   jobs[timescaledb]=$!
 fi
 pg_hash=$(inputs_hash "$base_hash" "$IMAGES"/postgres/*)
 if wanted postgres && [ -n "$(needs_build "$METADATA_DB_IMAGE" "$pg_hash")" ]; then
-  build_image "$METADATA_DB_IMAGE" "$IMAGES/postgres" "$pg_hash"
+  build_image "$METADATA_DB_IMAGE" "$IMAGES/postgres" "$pg_hash" "$BASE_IMAGE"
 fi
 redis_hash=$(inputs_hash "$base_hash" "$IMAGES"/redis/*)
 if wanted redis && [ -n "$(needs_build "$BROKER_IMAGE" "$redis_hash")" ]; then
-  build_image "$BROKER_IMAGE" "$IMAGES/redis" "$redis_hash"
+  build_image "$BROKER_IMAGE" "$IMAGES/redis" "$redis_hash" "$BASE_IMAGE"
 fi
 busybox_hash=$(inputs_hash /bin/busybox v1)
 if wanted busybox && [ -n "$(needs_build "$BUSYBOX_IMAGE" "$busybox_hash")" ]; then

@@ -80,6 +80,7 @@ class Deployment:
     db_port: int
     tsdb_image: str
     up_output: str = ""
+    task_volumes: TaskContainerVolumes | None = None
     _token: str = field(default="", repr=False)
 
     # --- docker compose ---
@@ -183,22 +184,26 @@ class Deployment:
 
 
 class TaskContainerVolumes:
-    """Anonymous volumes left by the tasks' containers of this test, to remove at the end.
+    """Anonymous volumes left by the tasks' containers of this test: asserted none, and removed at the end if any.
 
-    The TimescaleDB image declares VOLUME /var/lib/postgresql/data, so each pg_dump, pg_restore and pg_restore -l
-    container gets an anonymous volume, and the DockerOperator (auto_remove="force") and the monitor remove their
-    containers without it. Docker's event stream tells which volumes the test's task containers (label
-    tsdb_ops.task, images of this deployment) mounted; nothing else is touched.
+    The TimescaleDB image declares VOLUME /var/lib/postgresql/data, and the DockerOperator (auto_remove="force")
+    removes its containers without their volumes: unless the step covers the path (a tmpfs), each pg_dump, pg_restore
+    and pg_restore -l container leaves an anonymous volume behind. Docker's event stream tells which volumes the test's
+    task containers (label tsdb_ops.task, images of this deployment) mounted; nothing else is touched.
     """
 
     def __init__(self, images: set[str]) -> None:
         self.images = images
+        self.leaked: list[str] | None = None
         self._events = subprocess.Popen(
             ["docker", "events", "--format", "{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}",
              "--filter", "type=container", "--filter", "type=volume", "--filter", "event=create",
              "--filter", "event=mount"], stdout=subprocess.PIPE, text=True)
 
     def remove(self) -> list[str]:
+        """Stop watching; remove and return the leaked volumes (the same list when called again)."""
+        if self.leaked is not None:
+            return self.leaked
         self._events.terminate()
         out, _ = self._events.communicate(timeout=30)
         task_containers, mounted = set(), []
@@ -213,6 +218,7 @@ class TaskContainerVolumes:
         leaked = sorted({volume for volume, container in mounted if container in task_containers})
         for volume in leaked:
             run(["docker", "volume", "rm", volume], check=False)
+        self.leaked = leaked
         return leaked
 
 
@@ -312,7 +318,7 @@ def deployment() -> Iterator[Deployment]:
                    tsdb_image=tsdb_image)
     d.checkout.mkdir()
     d.stack_dir.mkdir()
-    task_volumes = TaskContainerVolumes({tsdb_image, BUSYBOX_IMAGE})
+    task_volumes = d.task_volumes = TaskContainerVolumes({tsdb_image, BUSYBOX_IMAGE})
     try:
         start_stack(d)
         copy_checkout(d.checkout)
@@ -530,6 +536,13 @@ def test_base_backup_and_its_verification_run_on_the_worker_through_the_barman_s
     assert run(["docker", "ps", "-aq", "--filter", copy]).stdout.strip() == ""  # the recovered copy was removed,
     assert run(["docker", "volume", "ls", "-q", "--filter", copy]).stdout.strip() == ""  # and its volume
     assert PITR_PASSWORD not in deployment.compose("--profile", "pitr", "logs", "--no-color", check=False).stdout
+
+
+def test_task_containers_leave_no_volume_behind(deployment, nightly_backup, backup_monitor, pitr_turned_on):
+    """Every container step so far (dump, pg_restore -l, models archive, Barman, the recovered copy) removed what it
+    made: the TimescaleDB image's declared data directory got a tmpfs, not an anonymous volume per run."""
+    assert deployment.task_volumes is not None
+    assert deployment.task_volumes.remove() == []
 
 
 def compose_essentials(config: dict[str, Any]) -> dict[str, Any]:

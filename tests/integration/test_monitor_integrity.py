@@ -19,6 +19,7 @@ import pytest
 from conftest import TEST_PG_CLIENT_IMAGE
 from harness.backup_dirs import make_dump, write_backup_set
 from harness.market_data import load_market_data
+from harness.postgres import native_timescaledb_version
 from tsdb_ops.alerts.monitor_alerts import publish_findings
 from tsdb_ops.config import OpsConfig
 from tsdb_ops.monitor.verification import STATE_FILE, verify_backups
@@ -232,3 +233,21 @@ def test_a_record_from_before_the_schedule_is_kept_and_completed_without_listing
     assert (upgraded.problems, upgraded.files_verified_now, upgraded.files_rehashed) == ([], 0, 6)
     record = json.loads(state_file.read_text())
     assert all(entry["sha256"] and entry["hashed_at"] for entry in record.values())
+
+
+@pytest.mark.skipif(native_timescaledb_version() is None,
+                    reason="the TimescaleDB image is built from the native TimescaleDB (make setup with TSDB_SOURCE_TARBALL)")
+def test_the_default_client_image_leaves_no_volume_behind(tmp_path, real_dump, docker_client):
+    """The default pg_client_image (the TimescaleDB image) declares its data directory a VOLUME: each container
+    would leave an anonymous volume behind, one per monitor run and per dump, unless the step covers it."""
+    image = OpsConfig().pg_client_image
+    try:
+        declared = docker_client.images.get(image).attrs["Config"]["Volumes"]
+    except Exception:
+        pytest.fail(f"image {image} is missing: TSDB_SOURCE_TARBALL=<timescaledb-2.28.3.tar.gz> make setup builds it")
+    assert declared, f"{image} declares no VOLUME: this test would prove nothing"
+    [set_id] = write_sets(tmp_path, real_dump, 1)
+    before = {v.name for v in docker_client.volumes.list()}
+    listing = dump_lister(OpsConfig.from_mapping({"backup_root": str(tmp_path), "pg_client_image": image}))
+    assert listing([f"mt5_trading_{set_id}.backup"]) == {f"mt5_trading_{set_id}.backup": None}
+    assert {v.name for v in docker_client.volumes.list()} - before == set()

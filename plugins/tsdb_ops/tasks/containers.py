@@ -63,9 +63,27 @@ class BackupContainerOperator(DockerOperator):
             self.environment["PGSSLMODE"] = login.sslmode
         self._private_environment = {"PGPASSWORD": login.password}
 
+    def _cover_image_volumes(self) -> None:
+        """A tmpfs over each VOLUME the image declares and no mount covers (the TimescaleDB and postgres images
+        declare their data directory): else every run creates an anonymous volume that the container's removal
+        (the provider removes without its volumes) leaves behind, one per dump and per monitor run. An image not
+        pulled yet is inspected by nobody: the provider pulls it, and that one run's volume stays."""
+        from docker.errors import NotFound
+        from docker.types import Mount
+
+        try:
+            declared = (self.cli.inspect_image(self.image).get("Config") or {}).get("Volumes") or {}
+        except NotFound:
+            log.info("image %s is not on the engine yet: its declared volumes are not covered this run", self.image)
+            return
+        covered = {mount["Target"] for mount in self.mounts}
+        self.mounts = [*self.mounts, *(Mount(target=path, source=None, type="tmpfs")
+                                       for path in sorted(declared) if path not in covered)]
+
     def _run(self, context: Any, what: str) -> tuple[list[str], float]:
         """Run the container; its output lines and wall time. A failure names the step and the container's last words."""
         started = time.monotonic()
+        self._cover_image_volumes()
         try:
             lines = super().execute(context) or []
         except DockerContainerFailedException as exc:
