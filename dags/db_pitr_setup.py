@@ -13,7 +13,8 @@ WAL stream restore to any second. A dry run (the default) changes nothing and lo
    (sent as a SCRAM verifier), the backup functions, `pg_read_all_settings`, `pg_read_all_stats`, `pg_checkpoint`;
    the physical slot, reserving WAL from now on.
 4. `write_barman_configuration`: Barman's configuration and `.pgpass` (0600) into the catalogue (`pitr_catalogue`),
-   then `barman check`.
+   then `barman check`; when this run created the slot (a lost slot brought back included), `barman receive-wal
+   --reset` first, so the receiver starts at the new slot instead of asking for WAL the server no longer has.
 5. `judge_barman_check`: fails on a check the setup does not explain (connection, pg_hba, privileges), naming the
    pg_hba lines; the WAL receiver starts in the `barman` service within a minute; then run `db_base_backup`.
 """

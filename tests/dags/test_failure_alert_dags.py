@@ -69,15 +69,20 @@ def test_each_failed_task_alerts_exactly_once_on_email_discord_and_slack(
     run = _airflow_dags_test("alert_failing_dag", env)
 
     assert run.returncode != 0, "the DAG's tasks must fail"
-    mails = smtp_server.wait_for(2)
-    discord = webhook_server.wait_for(2, f"/{tag}/discord")
-    slack = webhook_server.wait_for(2, f"/{tag}/slack")
-    # Two failed tasks, one message each per channel: the retried task alerted on its final failure only.
+    mails = smtp_server.wait_for(3)
+    discord = webhook_server.wait_for(3, f"/{tag}/discord")
+    slack = webhook_server.wait_for(3, f"/{tag}/slack")
+    # Three failed tasks, one message each per channel: the retried task alerted on its final failure only.
     assert sorted(m["Subject"] for m in mails) == [
         "[tsdb-ops TASK FAILED] alert_failing_dag.fail_after_one_retry failed",
         "[tsdb-ops TASK FAILED] alert_failing_dag.fail_with_dsn_in_error failed",
+        "[tsdb-ops TASK FAILED] alert_failing_dag.refuse_a_bad_param failed",
     ]
-    assert len(discord) == 2 and len(slack) == 2
+    assert len(discord) == 3 and len(slack) == 3
+    refused = next(p.json for p in discord if "refuse_a_bad_param" in p.json["content"])
+    facts = {f["name"]: f["value"] for f in refused["embeds"][0]["fields"]}
+    assert facts["Try"] == "1, no retry: the failure is final"  # not "1 of 3": no retry is coming
+    assert "market_dta" in refused["embeds"][0]["description"]
     retried = next(p.json for p in discord if "fail_after_one_retry" in p.json["content"])
     facts = {f["name"]: f["value"] for f in retried["embeds"][0]["fields"]}
     assert facts["Try"] == "2 of 2"
@@ -90,10 +95,10 @@ def test_each_failed_task_alerts_exactly_once_on_email_discord_and_slack(
     sent = [m.get_body(("html",)).get_content() for m in mails] + [p.body.decode() for p in discord + slack]
     assert not [s for s in (DB_PASSWORD, DISCORD_TOKEN, SLACK_TOKEN) if any(s in text for text in sent)]
     alert_lines = [line for line in (run.stdout + run.stderr).splitlines() if "tsdb_ops" in line]
-    assert len([line for line in alert_lines if "delivered to" in line]) == 6
+    assert len([line for line in alert_lines if "delivered to" in line]) == 9
     assert not [line for line in alert_lines if DB_PASSWORD in line]
     logged = sorted((tmp_path / "logs" / "task_failures.log").read_text().splitlines())
-    assert len(logged) == 2 and all(line.endswith("(sent to email, discord, slack)") for line in logged)
+    assert len(logged) == 3 and all(line.endswith("(sent to email, discord, slack)") for line in logged)
     assert any("TASK FAILED alert_failing_dag.fail_after_one_retry failed" in line for line in logged)
 
 
@@ -109,16 +114,16 @@ def test_smtp_stopped_and_discord_500_still_alert_on_slack_and_log_it_without_to
 
     run = _airflow_dags_test("alert_failing_dag", env)
 
-    assert len(webhook_server.wait_for(2, f"/{tag}/slack")) == 2
-    assert len(webhook_server.received(f"/status/500/{tag}/discord")) == 2  # tried once per failed task, no more
+    assert len(webhook_server.wait_for(3, f"/{tag}/slack")) == 3
+    assert len(webhook_server.received(f"/status/500/{tag}/discord")) == 3  # tried once per failed task, no more
     output = run.stdout + run.stderr
-    assert output.count("NOT delivered to email") == 2
-    assert output.count("NOT delivered to discord") == 2
-    assert output.count("delivered to slack") == 2
+    assert output.count("NOT delivered to email") == 3
+    assert output.count("NOT delivered to discord") == 3
+    assert output.count("delivered to slack") == 3
     # Every line of the run, the providers' included, is free of webhook tokens.
     assert DISCORD_TOKEN not in output and SLACK_TOKEN not in output
     logged = (tmp_path / "logs" / "task_failures.log").read_text()
-    assert logged.count("(sent to slack; NOT delivered to email:") == 2 and DISCORD_TOKEN not in logged
+    assert logged.count("(sent to slack; NOT delivered to email:") == 3 and DISCORD_TOKEN not in logged
 
 
 def test_monitor_alert_state_carries_across_tasks_of_a_running_dag(airflow_home, smtp_server, webhook_server, tag, tmp_path):

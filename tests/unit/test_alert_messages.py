@@ -37,6 +37,14 @@ def test_failure_alert_names_dag_task_run_time_try_exception_and_log_link():
     assert alert.subject == "[tsdb-ops TASK FAILED] db_nightly_backup.dump_database failed"
 
 
+def test_a_final_failure_does_not_promise_more_tries():
+    alert = task_failure_alert(
+        dag_id="db_job_control", task_id="plan_job_action", run_id="r", run_after=RUN_AFTER, try_number=1, max_tries=2,
+        map_index=None, exception=ValueError("job 999999 is not a job of market_data"), base_url="http://x", final=True,
+    )
+    assert dict(alert.facts)["Try"] == "1, no retry: the failure is final"
+
+
 def test_failure_alert_of_a_mapped_task_names_its_index_and_links_to_it():
     alert = _failure(map_index=4)
     assert dict(alert.facts)["Task"] == "dump_database[4]"

@@ -87,8 +87,10 @@ def task_failure_alert(
     map_index: int | None,
     exception: BaseException | str | None,
     base_url: str,
+    final: bool = False,
 ) -> Alert:
-    """The 3 a.m. message of a failed task: where, when, which try, why, and where the log is."""
+    """The 3 a.m. message of a failed task: where, when, which try, why, and where the log is. ``final``: the task
+    failed without retrying (bad params, a refusal), whatever its retries."""
     task = task_id if map_index is None or map_index < 0 else f"{task_id}[{map_index}]"
     if isinstance(exception, BaseException):
         why = f"{type(exception).__name__}: {exception}"
@@ -102,7 +104,7 @@ def task_failure_alert(
             ("Task", task),
             ("Run id", run_id),
             ("Run after", _format_time(run_after)),
-            ("Try", f"{try_number} of {max_tries + 1}"),
+            ("Try", f"{try_number}, no retry: the failure is final" if final else f"{try_number} of {max_tries + 1}"),
         ],
         details=_clip(why, MAX_DETAILS_CHARS),
         link=task_log_url(base_url, dag_id, run_id, task_id, map_index, try_number),

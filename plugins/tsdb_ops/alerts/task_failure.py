@@ -54,6 +54,7 @@ def alert_from_context(context: dict[str, Any], config: OpsConfig) -> Alert:
         map_index=getattr(ti, "map_index", None),
         exception=context.get("exception"),
         base_url=config.airflow_base_url,
+        final=isinstance(context.get("exception"), AirflowFailException),
     )
 
 

@@ -464,7 +464,9 @@ def _barman_messages(result: pitr_barman.JsonResult) -> str:
 
 class ConfigureBarmanOperator(BarmanOperator):
     """db_pitr_setup: Barman's configuration and .pgpass into the catalogue, then ``barman check``; its failed checks
-    (the next task judges them). Skipped in a dry run."""
+    (the next task judges them). When this run created the slot (first setup, or a lost slot brought back), the WAL
+    receiver's position is reset to the new slot's first segment (``receive-wal --reset``): the segments after its
+    old position are gone from the server, and pg_receivewal would ask for them forever. Skipped in a dry run."""
 
     def execute(self, context: Any) -> dict[str, str]:
         from tsdb_ops.pitr import barman as pitr_barman
@@ -473,7 +475,15 @@ class ConfigureBarmanOperator(BarmanOperator):
         if self.upstream["dry_run"]:
             raise AirflowSkipException("dry run: Barman's configuration not written")
         server = load_config().pitr_server_name
-        results = self._barman(context, "barman check", [pitr_barman.BarmanStep(("check", server), "check")])
+        steps = [pitr_barman.BarmanStep(("check", server), "check")]
+        if not self.upstream["slot_exists"]:
+            steps.insert(0, pitr_barman.BarmanStep(("receive-wal", "--reset", server), "reset"))
+        results = self._barman(context, "barman check", steps)
+        if "reset" in results:
+            # not fatal: a receiver the service already started on the new slot holds the lock (and streams);
+            # whether the stream works is what the check and the monitor say
+            log.info("receive-wal --reset of server %s: %s", server, "done" if not results["reset"].exit_code
+                     else _barman_messages(results["reset"]))
         return pitr_status.failed_checks(results["check"].data, server)
 
 
