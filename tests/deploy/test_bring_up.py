@@ -44,6 +44,7 @@ CHECKOUT_FILES = ("docker-compose.airflow.yml", ".env.example", "requirements.tx
 DB_PASSWORD = secrets.token_urlsafe(16)
 PITR_PASSWORD = secrets.token_urlsafe(16)
 PITR_CATALOGUE = f"{PROJECT}_barman"
+DB_CONTAINER = f"{PROJECT}-mt5_db"  # the stack's database container (the guide's is mt5_db): db_host_in_docker
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
 
 pytestmark = [
@@ -174,6 +175,12 @@ class Deployment:
                                 "return_value?deserialize=true")["value"]
         return json.loads(value) if isinstance(value, str) else value
 
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        """A task try's log, as the UI's log tab shows it (one line per event)."""
+        content = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
+                                  "?full_content=true")["content"]
+        return "\n".join(str(line.get("event", line)) if isinstance(line, dict) else str(line) for line in content)
+
     def database(self, **kwargs: Any) -> psycopg.Connection:
         return psycopg.connect(host="127.0.0.1", port=self.db_port, user="trader", password=DB_PASSWORD,
                                dbname="mt5_trading", **kwargs)
@@ -275,6 +282,7 @@ def deployment_env(d: Deployment, network: str) -> str:
                 "pg_client_image": d.tsdb_image,
                 "busybox_image": BUSYBOX_IMAGE,
                 "min_backup_size_bytes": 10_000,
+                "db_host_in_docker": DB_CONTAINER,
             })
             value = json.dumps(config)
         lines.append(f"{key}={overrides.get(key, value)}")
@@ -284,7 +292,7 @@ def deployment_env(d: Deployment, network: str) -> str:
 def start_stack(d: Deployment) -> None:
     shutil.copy2(ROOT / "tests" / "deploy" / "stack" / "docker-compose.yml", d.stack_dir / "docker-compose.yml")
     shutil.copy2(ROOT / "tests" / "deploy" / "stack" / "webhook_receiver.py", d.stack_dir / "webhook_receiver.py")
-    (d.stack_dir / ".env").write_text(f"TSDB_IMAGE={d.tsdb_image}\nTSDB_PASSWORD={DB_PASSWORD}\n"
+    (d.stack_dir / ".env").write_text(f"TSDB_IMAGE={d.tsdb_image}\nTSDB_PASSWORD={DB_PASSWORD}\nDB_CONTAINER={DB_CONTAINER}\n"
                                       f"BUSYBOX_IMAGE={BUSYBOX_IMAGE}\nWEBHOOK_IMAGE={airflow_base_image()}\n")
     (d.stack_dir / "api").mkdir()
     (d.stack_dir / "api" / "config.py").write_text('MODEL_DIR = "/models"\n')
@@ -512,6 +520,24 @@ def pitr_turned_on(deployment: Deployment, backup_monitor) -> dict[str, Any]:
     return runs
 
 
+@pytest.fixture(scope="module")
+def pitr_monitored(deployment: Deployment, pitr_turned_on) -> dict[str, Any]:
+    """The last step of "Turning it on": pitr_enabled set to true in .env and the worker recreated with it, then the
+    hourly monitor; its check_pitr state and log."""
+    d = deployment
+    env = d.checkout / ".env"
+    lines = []
+    for key, value in read_env(env):
+        if key == "AIRFLOW_VAR_TSDB_OPS_CONFIG":
+            value = json.dumps({**json.loads(value), "pitr_enabled": True})
+        lines.append(f"{key}={value}")
+    env.write_text("\n".join(lines) + "\n")
+    d.compose("up", "-d", "--no-deps", "--wait", "--wait-timeout", "300", "airflow-worker", timeout=400)
+    run_id, state = d.run_dag("db_backup_monitor", {"summary": False}, timeout=600)
+    tasks = {t["task_id"]: t for t in d.task_instances("db_backup_monitor", run_id)}
+    return {"state": state, "tasks": tasks, "log": d.task_log("db_backup_monitor", run_id, "check_pitr")}
+
+
 def test_pg_hba_lines_of_the_setup_name_the_role_and_the_stacks_network(pitr_turned_on):
     [replication, database] = pitr_turned_on["hba"]
     assert re.fullmatch(r"host replication tsdb_barman \d+\.\d+\.\d+\.\d+/\d+ scram-sha-256", replication)
@@ -538,7 +564,19 @@ def test_base_backup_and_its_verification_run_on_the_worker_through_the_barman_s
     assert PITR_PASSWORD not in deployment.compose("--profile", "pitr", "logs", "--no-color", check=False).stdout
 
 
-def test_task_containers_leave_no_volume_behind(deployment, nightly_backup, backup_monitor, pitr_turned_on):
+def test_the_monitor_checks_the_stream_barman_and_the_database_disk_on_the_deployment(deployment, pitr_monitored):
+    """With pitr_enabled the hourly monitor reads the slot, runs barman check and list-backups, and measures the free
+    space of the database's data directory by df in its container: all healthy, nothing to alert."""
+    assert pitr_monitored["state"] == "success", pitr_monitored["tasks"]
+    check = pitr_monitored["tasks"]["check_pitr"]
+    assert check["state"] == "success" and check["hostname"] in deployment.worker_hostnames(), check
+    log_text = pitr_monitored["log"]
+    assert re.search(r"slot tsdb_ops_barman holds back \d+ bytes of WAL; database disk free: \d+", log_text), log_text
+    assert "is not set up" not in log_text
+
+
+def test_task_containers_leave_no_volume_behind(deployment, nightly_backup, backup_monitor, pitr_turned_on,
+                                               pitr_monitored):
     """Every container step so far (dump, pg_restore -l, models archive, Barman, the recovered copy) removed what it
     made: the TimescaleDB image's declared data directory got a tmpfs, not an anonymous volume per run."""
     assert deployment.task_volumes is not None
