@@ -1,5 +1,8 @@
-"""The demo: every scheduled DAG once, end to end, on throwaway databases, then a short report; or, with
---standalone, `airflow standalone` on a demo setup that is kept between starts.
+"""The demo: every DAG once, end to end, on throwaway databases, then a short report; or, with --standalone,
+`airflow standalone` on a demo setup that is kept between starts. The scheduled DAGs run as their schedule runs them;
+the manual ones with the params an operator would give, as a dry run where a real run would change the market data
+(VACUUM ANALYZE, a selective backup and its recovery, the point-in-time setup run for real). Point-in-time
+recovery runs with a Barman receiver container beside the database (native TimescaleDB only).
 
 Starts the test harness's services (a PostgreSQL 15 cluster with native TimescaleDB when `make setup` built it
 from TSDB_SOURCE_TARBALL — else, as a fallback, the WASM build for the TimescaleDB DAGs and a plain table for the
@@ -23,8 +26,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests"), str(ROOT / "scripts")]
@@ -37,24 +43,62 @@ from harness.market_data import load_market_data  # noqa: E402
 from harness.postgres import PG_BIN, PostgresCluster  # noqa: E402
 from harness.timescale import TimescaleTarget  # noqa: E402
 from harness.webhooks import WebhookServer  # noqa: E402
+from tsdb_ops.config import OpsConfig  # noqa: E402
 
 OUT = ROOT / "demo-output"
 ONCE = OUT / "demo"  # make demo: deleted and written anew at every run
 KEEP = OUT / "standalone"  # make standalone: kept between starts, deleted by make demo-reset
 MODELS_VOLUME = "tsdb_ops_demo_models"
+BARMAN_CATALOGUE = "tsdb_ops_demo_barman"  # the demo's own: created and removed by each run
+BARMAN_RECEIVER = "tsdb_ops_demo_barman_service"
 TEST_IMAGES = {"pg_client_image": "tsdb-ops-test/pg-client:15", "busybox_image": "tsdb-ops-test/busybox:latest"}
 
-# (dag id, database it runs against). With native TimescaleDB everything runs against the one TimescaleDB
-# database, as in production; on the WASM fallback backups run on a plain PostgreSQL 15 table, because pg_dump 15
-# cannot dump the WASM TimescaleDB (PostgreSQL 17).
+
+def _days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One `airflow dags test` of the demo. ``target``: the database it runs against (with native TimescaleDB both
+    are the one TimescaleDB database, as in production; on the WASM fallback backups run on a plain PostgreSQL 15
+    table, because pg_dump 15 cannot dump the WASM TimescaleDB). ``conf``: its params, made when it starts.
+    ``pitr``: needs the Barman receiver (native TimescaleDB only)."""
+
+    dag_id: str
+    target: str = "tsdb"
+    conf: Callable[[], dict[str, Any]] = field(default=dict)
+    pitr: bool = False
+
+
 DAG_RUNS = [
-    ("db_policy_setup", "tsdb"),  # with {"apply": true}: the daily DAG runs the policies this creates
-    ("db_daily_cleanup", "tsdb"),
-    ("db_weekly_maintenance", "tsdb"),
-    ("db_nightly_backup", "backup"),
-    ("db_restore_verification", "backup"),
-    ("db_backup_monitor", "backup"),
-    ("db_health_check", "backup"),
+    # the scheduled routine; policy setup applied first, so the daily DAG runs the policies it creates
+    DemoRun("db_policy_setup", conf=lambda: {"apply": True}),
+    DemoRun("db_daily_cleanup"),
+    DemoRun("db_weekly_maintenance"),
+    DemoRun("db_nightly_backup", "backup"),
+    DemoRun("db_restore_verification", "backup"),
+    DemoRun("db_backup_monitor", "backup"),
+    DemoRun("db_health_check", "backup"),
+    # the manual DAGs: for real where it changes no market data, else the dry run that logs the plan
+    DemoRun("db_vacuum_analyze", conf=lambda: {"table": "market_data", "dry_run": False}),
+    DemoRun("db_job_control", conf=lambda: {"job": "policy_compression", "action": "pause"}),
+    DemoRun("db_compress_symbol", conf=lambda: {"symbol": "EURUSD", "older_than_days": 7}),
+    DemoRun("db_compress_time_range", conf=lambda: {"start": _days_ago(60), "end": _days_ago(46)}),
+    DemoRun("db_recompress_inefficient"),
+    DemoRun("db_emergency_space_recovery"),
+    DemoRun("db_crash_recovery_check", conf=lambda: {"trigger_weekly_maintenance": False}),
+    DemoRun("db_selective_backup", "backup", conf=lambda: {"start": _days_ago(10), "end": _days_ago(3),
+                                                          "symbol": "EURUSD", "dry_run": False}),
+    DemoRun("db_selective_recovery", "backup", conf=lambda: {"dry_run": False}),  # every row present: inserts 0
+    DemoRun("db_restore", "backup", conf=lambda: {"target_database": "mt5_trading_restored"}),
+    # point-in-time recovery: the setup for real, a base backup, its weekly verification, a restore's dry run
+    DemoRun("db_pitr_setup", conf=lambda: {"dry_run": False}, pitr=True),
+    DemoRun("db_base_backup", pitr=True),
+    DemoRun("db_pitr_verification", pitr=True),
+    DemoRun("db_point_in_time_restore", pitr=True, conf=lambda: {
+        "target_time": (datetime.now(UTC) - timedelta(seconds=5)).isoformat(timespec="seconds"),
+        "new_container": "mt5_db_pitr"}),
 ]
 
 
@@ -99,7 +143,8 @@ def demo_config(out: Path, db_dsn: str, **extra: object) -> dict:
         "models_volume": MODELS_VOLUME, "config_project_dir": str(prepare_stack_project(out)),
         "alert_email_to": ["oncall@localhost"], "backup_min_free_bytes": 0,
         # the demo prunes only what it labelled: never the rest of the machine's Docker engine
-        "docker_prune_filters": {"label": ["tsdb_ops_demo=1"]}, **TEST_IMAGES, **extra,
+        "docker_prune_filters": {"label": ["tsdb_ops_demo=1"]}, "pitr_catalogue": BARMAN_CATALOGUE,
+        **TEST_IMAGES, **extra,
     }
 
 
@@ -117,6 +162,8 @@ def airflow_env(home: Path, config: dict, conn_dsn: str, smtp: SmtpServer, hooks
         "AIRFLOW_VAR_TSDB_OPS_CONFIG": json.dumps(config),
         "AIRFLOW_CONN_TSDB_POSTGRES": conn_dsn,
         **demo_airflow.alert_connections_env(smtp.connection_uri(), hooks.url, demo),
+        **({"AIRFLOW_CONN_TSDB_PITR": json.dumps({"conn_type": "postgres", "login": OpsConfig().pitr_replication_role,
+                                                  "password": demo["pitr_password"]})} if "pitr_password" in demo else {}),
         **metadata,
         "PYTHONPATH": str(ROOT / "plugins"),
     })
@@ -137,16 +184,80 @@ def prepare_airflow(env: dict[str, str], config: dict) -> None:
     airflow(env, "pools", "set", config.get("heavy_db_pool", "tsdb_heavy"), "1", "heavy DB work")
 
 
-RUN_CONF = {"db_policy_setup": {"apply": True}}
-
-
-def run_dag(dag_id: str, env: dict[str, str], log_dir: Path) -> tuple[bool, float]:
+def run_dag(run: DemoRun, env: dict[str, str], log_dir: Path) -> tuple[bool, float]:
     started = time.monotonic()
-    conf = ["-c", json.dumps(RUN_CONF[dag_id])] if dag_id in RUN_CONF else []
-    result = airflow(env, "dags", "test", dag_id, *conf, check=False)
-    (log_dir / f"{dag_id}.log").write_text(result.stdout + result.stderr)
+    conf = run.conf()
+    result = airflow(env, "dags", "test", run.dag_id, *(["-c", json.dumps(conf)] if conf else []), check=False)
+    (log_dir / f"{run.dag_id}.log").write_text(result.stdout + result.stderr)
     ok = result.returncode == 0 and "state=failed" not in result.stdout + result.stderr
     return ok, time.monotonic() - started
+
+
+class BarmanReceiver:
+    """The compose service `barman` of the demo: the Barman image's `barman cron` loop on the demo's catalogue volume,
+    on the host network beside the demo's cluster (every 2 s instead of every minute)."""
+
+    def __init__(self, image: str) -> None:
+        import docker
+
+        self.client = docker.from_env(version="auto")
+        self.image = image
+        self.remove()
+
+    def start(self) -> BarmanReceiver:
+        self.client.volumes.create(BARMAN_CATALOGUE, labels={"tsdb_ops_demo": "1"})
+        self.client.containers.run(self.image, name=BARMAN_RECEIVER, detach=True, network_mode="host",
+                                   environment={"BARMAN_CRON_INTERVAL_SECONDS": "2"}, labels={"tsdb_ops_demo": "1"},
+                                   volumes={BARMAN_CATALOGUE: {"bind": "/var/lib/barman", "mode": "rw"}})
+        return self
+
+    def remove(self) -> None:
+        """The receiver and its catalogue (the demo's own, by name), whatever an earlier demo left."""
+        import docker
+
+        for remove in (lambda: self.client.containers.get(BARMAN_RECEIVER).remove(force=True),
+                       lambda: self.client.volumes.get(BARMAN_CATALOGUE).remove(force=True)):
+            try:
+                remove()
+            except docker.errors.NotFound:
+                pass
+
+
+def wait_streaming(dsn: str, slot: str, timeout: float = 90) -> bool:
+    """Whether the receiver streams from ``slot`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(dsn) as conn:
+            if conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,)).fetchone() == (True,):
+                return True
+        time.sleep(1)
+    return False
+
+
+def run_all(runs: list[DemoRun], envs: dict[str, dict[str, str]], tsdb: TimescaleTarget, config: dict,
+            ) -> dict[str, tuple[bool, float] | str]:
+    """Every run in order; a run that cannot happen here is a reason instead of a result."""
+    settings = OpsConfig.from_mapping(config)
+    results: dict[str, tuple[bool, float] | str] = {}
+    receiver = None
+    try:
+        for run in runs:
+            if run.pitr and tsdb.is_wasm:
+                results[run.dag_id] = "skipped: point-in-time recovery needs native TimescaleDB (TSDB_SOURCE_TARBALL)"
+                continue
+            if run.pitr and receiver is None:
+                step("starting the Barman receiver (the compose service `barman`) beside the database")
+                receiver = BarmanReceiver(settings.barman_image).start()
+            step(f"airflow dags test {run.dag_id}")
+            results[run.dag_id] = run_dag(run, envs[run.target], ONCE / "dag-logs")
+            if run.dag_id == "db_pitr_setup" and results[run.dag_id][0]:
+                step("waiting for the WAL stream")
+                if not wait_streaming(tsdb.dsn(), settings.pitr_slot_name):
+                    print("    the receiver did not start streaming: see docker logs " + BARMAN_RECEIVER)
+    finally:
+        if receiver is not None:
+            receiver.remove()
+    return results
 
 
 def shown(path: Path) -> str:
@@ -163,9 +274,13 @@ def list_alerts(alerts: Path, limit: int = 30) -> None:
         print(f"    ... {len(files) - limit} earlier ones")
 
 
-def summarize(tsdb: TimescaleTarget, config: dict, results: dict[str, tuple[bool, float]]) -> None:
+def summarize(tsdb: TimescaleTarget, config: dict, results: dict[str, tuple[bool, float] | str]) -> None:
     print("\n" + "=" * 72 + "\ntsdb-ops demo summary\n" + "=" * 72)
-    for dag_id, (ok, seconds) in results.items():
+    for dag_id, result in results.items():
+        if isinstance(result, str):
+            print(f"  {dag_id:28} {result}")
+            continue
+        ok, seconds = result
         log = shown(ONCE / "dag-logs" / f"{dag_id}.log")
         print(f"  {dag_id:28} {'success' if ok else 'FAILED':8} {seconds:6.1f} s   log: {log}")
     with tsdb.connect() as conn:
@@ -231,13 +346,10 @@ def demo_once(args: argparse.Namespace) -> int:
         envs = {target: airflow_env(ONCE / "airflow", config, dsn, smtp, hooks, demo, metadata_env(pg))
                 for target, dsn in (("tsdb", tsdb.dsn()), ("backup", backup_dsn))}
         prepare_airflow(envs["tsdb"], config)
-        results = {}
-        for dag_id, target in DAG_RUNS:
-            step(f"airflow dags test {dag_id}")
-            results[dag_id] = run_dag(dag_id, envs[target], ONCE / "dag-logs")
+        results = run_all(DAG_RUNS, envs, tsdb, config)
         summarize(tsdb, config, results)
         print(f"\n  Everything is in {shown(ONCE)}/ (written anew by the next `make demo`).")
-        return 0 if all(ok for ok, _ in results.values()) else 1
+        return 0 if all(isinstance(r, str) or r[0] for r in results.values()) else 1
     finally:
         hooks.stop()
         smtp.stop()

@@ -47,6 +47,7 @@ def new_secrets() -> dict[str, str]:
         "slack_team": "T" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(10)),
         "slack_bot": "B" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(10)),
         "slack_token": "".join(secrets.choice(alnum) for _ in range(24)),
+        "pitr_password": secrets.token_urlsafe(24),  # Barman's replication role (db_pitr_setup creates it)
     }
 
 
