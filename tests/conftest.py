@@ -48,6 +48,17 @@ TEST_PG_CLIENT_IMAGE = "tsdb-ops-test/pg-client:15"
 
 
 @pytest.fixture(scope="session")
+def dag_bag() -> dict:
+    """Every DAG of ``dags/`` by id, as the dag-processor parses them (no metadata database: ``.dags``, never
+    ``get_dag``); parsing must not fail. For the DAG-shape tests."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(ROOT / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags
+
+
+@pytest.fixture(scope="session")
 def pg15() -> Iterator[PostgresCluster]:
     cluster = PostgresCluster().start()
     yield cluster

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness.dag_shape import order
 
 
 @pytest.fixture(scope="module")
-def dags():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(ROOT / "dags"))
-    return bag.dags["db_nightly_backup"], bag.dags["db_restore_verification"]
-
-
-def order(dag) -> list[str]:
-    return [t.task_id for t in dag.topological_sort()]
+def dags(dag_bag):
+    return dag_bag["db_nightly_backup"], dag_bag["db_restore_verification"]
 
 
 def test_nightly_backup_runs_the_guides_steps_in_order_with_retention_last(dags):

@@ -10,11 +10,7 @@ statistics reads, files of the backup directory, the Docker API, alerts and repo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 LOADS_THE_DATABASE: dict[str, set[str]] = {
     "db_backup_monitor": set(),
@@ -95,12 +91,8 @@ LIGHT: dict[str, set[str]] = {
 
 
 @pytest.fixture(scope="module")
-def dags():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(ROOT / "dags"))
-    assert not bag.import_errors, bag.import_errors
-    return bag.dags
+def dags(dag_bag):
+    return dag_bag
 
 
 def test_every_dag_of_the_project_is_classified(dags):

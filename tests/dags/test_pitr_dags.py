@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness.dag_shape import order
+
 PITR_DAGS = ("db_pitr_setup", "db_base_backup", "db_pitr_verification", "db_point_in_time_restore")
 
 
 @pytest.fixture(scope="module")
-def dags():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(ROOT / "dags"))
-    return {dag_id: bag.dags[dag_id] for dag_id in PITR_DAGS}
-
-
-def order(dag) -> list[str]:
-    return [t.task_id for t in dag.topological_sort()]
+def dags(dag_bag):
+    return {dag_id: dag_bag[dag_id] for dag_id in PITR_DAGS}
 
 
 def test_each_dag_runs_its_steps_in_the_runbooks_order(dags):

@@ -3,24 +3,16 @@ containers that leave nothing behind and carry no credentials before they run.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness.dag_shape import order
+
 RECOVERY_DAGS = ("db_restore", "db_selective_backup", "db_selective_recovery")
 
 
 @pytest.fixture(scope="module")
-def dags():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(ROOT / "dags"))
-    return {dag_id: bag.dags[dag_id] for dag_id in RECOVERY_DAGS}
-
-
-def order(dag) -> list[str]:
-    return [t.task_id for t in dag.topological_sort()]
+def dags(dag_bag):
+    return {dag_id: dag_bag[dag_id] for dag_id in RECOVERY_DAGS}
 
 
 @pytest.mark.parametrize("dag_id", RECOVERY_DAGS)
